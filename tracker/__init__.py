@@ -1,0 +1,3 @@
+"""commitment-tracker: follow what AI companies committed to, across every version of their documents."""
+
+__version__ = "0.1.0"

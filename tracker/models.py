@@ -1,0 +1,191 @@
+"""The values every stage shares: record models read from YAML, and the enums of the vocabulary."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SUPPORTED_SCHEMA_VERSIONS = (1,)
+
+ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*$"
+
+Identifier = Annotated[
+    str,
+    Field(
+        pattern=ID_PATTERN,
+        max_length=100,
+        description="Lower-case letters, digits and single hyphens; used as a folder name.",
+    ),
+]
+HttpUrl = Annotated[
+    str,
+    Field(pattern=URL_PATTERN, description="An absolute http:// or https:// URL."),
+]
+Quote = Annotated[str, Field(min_length=1, description="Verbatim text from the document.")]
+
+
+class Category(StrEnum):
+    """What a commitment is about: the codebook's categories (EC1-EC6, G, S, M) by name."""
+
+    SCOPE = "scope"  # EC1: which capabilities or risk domains are evaluated
+    THRESHOLD = "threshold"  # EC2: when evaluations occur, what result crosses a threshold
+    METHOD = "method"  # EC3: how evaluations are conducted
+    THIRD_PARTY = "third-party"  # EC4: external evaluation, audits, government access
+    DISCLOSURE = "disclosure"  # EC5: what is published, to whom, when
+    CONSEQUENCE = "consequence"  # EC6: what a result obligates
+    GOVERNANCE = "governance"  # G
+    SECURITY = "security"  # S
+    MITIGATION = "mitigation"  # M
+
+
+class DocumentFormat(StrEnum):
+    HTML = "html"
+    PDF = "pdf"
+    TEXT = "text"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _check_regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression: {exc}") from exc
+    return value
+
+
+def _check_not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty or only whitespace")
+    return value
+
+
+class Revision(Strict):
+    """An accepted rewording of a commitment: from `since` on, this is its wording."""
+
+    since: date
+    quote: Quote
+    note: str | None = None
+
+    _quote_not_blank = field_validator("quote")(_check_not_blank)
+
+
+class Commitment(Strict):
+    id: Identifier
+    title: str = Field(min_length=1)
+    quote: Quote
+    stated: date = Field(description="First date the commitment was stated; not checked before.")
+    source: HttpUrl | None = Field(
+        default=None, description="The URL of the version the quote was taken from."
+    )
+    section: str | None = Field(default=None, description="The heading it was stated under.")
+    category: Category | None = None
+    keywords: list[str] = Field(
+        default_factory=list, description="Words a provider's account would use for it."
+    )
+    revisions: list[Revision] = Field(default_factory=list)
+
+    _quote_not_blank = field_validator("quote", "title")(_check_not_blank)
+
+    @model_validator(mode="after")
+    def _revisions_in_order(self) -> Commitment:
+        previous = self.stated
+        for index, revision in enumerate(self.revisions):
+            if revision.since < previous:
+                raise ValueError(
+                    f"revisions[{index}].since {revision.since} is before {previous}; "
+                    "list revisions oldest first, each on or after `stated`"
+                )
+            previous = revision.since
+        return self
+
+    def wording_on(self, day: date) -> str:
+        """The accepted wording in force on `day` (the latest revision since on or before it)."""
+        quote = self.quote
+        for revision in self.revisions:
+            if revision.since <= day:
+                quote = revision.quote
+        return quote
+
+
+class ChangelogSection(Strict):
+    """A section of the document itself whose heading matches `heading`."""
+
+    kind: Literal["changelog-section"]
+    heading: str = Field(description="Regular expression matched against section headings.")
+
+    _heading_regex = field_validator("heading")(_check_regex)
+
+
+class PageSource(Strict):
+    """Another tracked document (by id) or a page (by URL) that records revisions."""
+
+    kind: Literal["page"]
+    document: Identifier | None = None
+    url: HttpUrl | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> PageSource:
+        if (self.document is None) == (self.url is None):
+            raise ValueError("give exactly one of `document` or `url`")
+        return self
+
+
+class FeedSource(Strict):
+    """An RSS or Atom feed whose items dated in the change window count as the account."""
+
+    kind: Literal["feed"]
+    url: HttpUrl
+    grace_days: int = Field(default=14, ge=0, le=365)
+
+
+AnnouncementSource = Annotated[
+    ChangelogSection | PageSource | FeedSource, Field(discriminator="kind")
+]
+
+
+class Document(Strict):
+    id: Identifier
+    company: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    url: HttpUrl
+    format: DocumentFormat | None = Field(
+        default=None, description="Expected format; by default the content type decides."
+    )
+    follow: str | None = Field(
+        default=None, description="CSS selector of the link on the landing page to fetch."
+    )
+    select: str | None = Field(default=None, description="CSS selector of the main content.")
+    version_pattern: str | None = Field(
+        default=None, description="Regular expression whose first group is the version label."
+    )
+    companions: list[Identifier] = Field(default_factory=list)
+    announcements: list[AnnouncementSource] = Field(default_factory=list)
+    notes: str | None = None
+
+    _version_regex = field_validator("version_pattern")(
+        lambda value: value if value is None else _check_regex(value)
+    )
+
+
+class RecordFile(Strict):
+    """One file under commitments/: a tracked document and the commitments it states."""
+
+    schema_version: int
+    document: Document
+    commitments: list[Commitment] = Field(default_factory=list)
+
+    @field_validator("schema_version")
+    @classmethod
+    def _supported(cls, value: int) -> int:
+        if value not in SUPPORTED_SCHEMA_VERSIONS:
+            supported = ", ".join(str(v) for v in SUPPORTED_SCHEMA_VERSIONS)
+            raise ValueError(f"unsupported schema_version {value}; supported: {supported}")
+        return value
