@@ -80,9 +80,7 @@ def validate(obj: Context, as_json: bool) -> None:
     n_commitments = sum(len(item.record.commitments) for item in loaded.items)
     if as_json:
         _echo_json([])
-    click.echo(
-        f"ok: {len(loaded.items)} document(s), {n_commitments} commitment(s)", err=True
-    )
+    click.echo(f"ok: {len(loaded.items)} document(s), {n_commitments} commitment(s)", err=True)
 
 
 def _error_dict(error: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The only module that sequences the stages: records -> fetch -> extract -> store -> check -> report."""
+"""The only module that sequences the stages: records, fetch, extract, store, check, report."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from tracker import records
 from tracker.records import Records
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
+REPO_ROOT = Path(__file__).parent.parent
 
 
 def load(root: Path, *, today: date) -> Records:

@@ -33,7 +33,9 @@ class RecordError:
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}"
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        if self.field:
+            return f"{where}: {self.field}: {self.message}"
+        return f"{where}: {self.message}"
 
 
 class RecordsInvalid(Exception):
@@ -113,9 +115,7 @@ def _parse(path: Path, rel: Path) -> tuple[Any, list[RecordError]]:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
-        problem = " ".join(
-            part for part in (exc.context, exc.problem) if part
-        ) or "invalid YAML"
+        problem = " ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML"
         lines = text.splitlines()
         if line <= len(lines) and "\t" in lines[line - 1]:
             problem += " (YAML does not allow tabs for indentation; use spaces)"
@@ -277,6 +277,7 @@ def _cross_record_errors(
     known = set(first_seen)
 
     for rel, tree, record in parsed:
+
         def err(loc: Loc, message: str, rel: Path = rel, tree: Any = tree) -> None:
             errors.append(RecordError(str(rel), _line_of(tree, loc), _field(loc), message))
 
@@ -288,12 +289,12 @@ def _cross_record_errors(
             elif companion not in known:
                 err(loc, f"unknown document {companion!r}; {_known(known)}")
         for index, source in enumerate(doc.announcements):
-            if isinstance(source, PageSource) and source.document is not None:
-                if source.document not in known:
-                    err(
-                        ("document", "announcements", index, "document"),
-                        f"unknown document {source.document!r}; {_known(known)}",
-                    )
+            page_target = source.document if isinstance(source, PageSource) else None
+            if page_target is not None and page_target not in known:
+                err(
+                    ("document", "announcements", index, "document"),
+                    f"unknown document {page_target!r}; {_known(known)}",
+                )
         for name in ("follow", "select"):
             selector = getattr(doc, name)
             if selector is not None and not _selector_compiles(selector):
