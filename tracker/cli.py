@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
 from tracker import __version__, pipeline
-from tracker.records import RecordsInvalid
+from tracker.fetch import Fetcher
+from tracker.records import Records, RecordsInvalid
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -36,6 +38,7 @@ def _echo_json(value: Any) -> None:
     epilog="Example:\n\n    tracker --root my-workspace validate",
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
+@click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
 @click.option(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),
@@ -46,12 +49,17 @@ def _echo_json(value: Any) -> None:
 )
 @click.version_option(__version__, prog_name="tracker")
 @click.pass_context
-def cli(ctx: click.Context, root: Path) -> None:
+def cli(ctx: click.Context, root: Path, verbose: bool) -> None:
     """Track public commitments across versions of the documents that state them.
 
     Records of commitments live in commitments/; snapshots of the documents in
     snapshots/; change reports in reports/.
     """
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     ctx.obj = Context(root)
 
 
@@ -115,6 +123,152 @@ def schema(check: bool) -> None:
         return
     for path in pipeline.write_schemas():
         click.echo(str(path))
+
+
+def _parse_when(value: str) -> datetime:
+    """A date (midnight UTC) or an ISO 8601 date-time (naive means UTC)."""
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return datetime(day.year, day.month, day.day, tzinfo=UTC)
+        when = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"{value!r} is not a date (2024-10-15) or an ISO 8601 date-time (2024-10-15T09:30:00Z)"
+        ) from exc
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _load(obj: Context) -> Records:
+    try:
+        return pipeline.load(obj.root, today=_today())
+    except RecordsInvalid as exc:
+        for error in exc.errors:
+            click.echo(str(error), err=True)
+        raise click.ClickException(
+            f"{len(exc.errors)} error(s) in records; fix them (`tracker validate`) and retry"
+        ) from exc
+
+
+def _check_ids(records: Records, ids: tuple[str, ...]) -> None:
+    unknown = [i for i in ids if i not in records.documents]
+    if unknown:
+        known = ", ".join(sorted(records.documents)) or "none"
+        raise click.UsageError(f"unknown document(s) {', '.join(unknown)}; known: {known}")
+
+
+def _report_outcomes(outcomes: list[pipeline.FetchOutcome], as_json: bool) -> None:
+    if as_json:
+        _echo_json([o.as_dict() for o in outcomes])
+        return
+    for outcome in outcomes:
+        click.echo(f"{outcome.document}: {outcome.status}: {outcome.message}")
+
+
+@cli.command()
+@click.argument("document_ids", nargs=-1, metavar="[DOC_ID]...")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcomes as a JSON array.")
+@click.option(
+    "--timeout", type=float, default=30.0, show_default=True, help="Read timeout in seconds."
+)
+@click.option(
+    "--retries", type=int, default=3, show_default=True, help="Retries on errors, 429 and 5xx."
+)
+@click.option(
+    "--min-interval",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Seconds between two requests to the same host.",
+)
+@click.option(
+    "--max-bytes",
+    type=int,
+    default=50 * 1024 * 1024,
+    show_default=True,
+    help="Largest response body accepted (after decompression).",
+)
+@click.option("--ignore-robots", is_flag=True, help="Do not consult robots.txt (not advised).")
+@click.pass_obj
+def fetch(
+    obj: Context,
+    document_ids: tuple[str, ...],
+    as_json: bool,
+    timeout: float,
+    retries: int,
+    min_interval: float,
+    max_bytes: int,
+    ignore_robots: bool,
+) -> None:
+    """Fetch documents and store a snapshot of each one whose text changed.
+
+    A failure (HTTP error, timeout, robots.txt) is reported and the other documents go on;
+    a document failing 3 runs in a row is listed as needing attention. Exits 1 if any failed.
+
+    Example:
+
+        tracker fetch example-labs-scaling-policy
+    """
+    records = _load(obj)
+    _check_ids(records, document_ids)
+    fetcher = Fetcher(
+        timeout=(10.0, timeout),
+        retries=retries,
+        min_interval=min_interval,
+        max_bytes=max_bytes,
+        respect_robots=not ignore_robots,
+    )
+    try:
+        outcomes = pipeline.fetch_documents(obj.root, records, document_ids, fetcher=fetcher)
+    finally:
+        fetcher.close()
+    _report_outcomes(outcomes, as_json)
+    for doc_id, failures, error in pipeline.needing_attention(obj.root, records):
+        click.echo(f"needs attention: {doc_id}: {failures} failures in a row: {error}", err=True)
+    if any(o.status is pipeline.FetchStatus.FAILED for o in outcomes):
+        sys.exit(EXIT_ERROR)
+
+
+@cli.command(name="import")
+@click.argument("document_id", metavar="DOC_ID")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--date",
+    "when",
+    required=True,
+    help="When the file was the document: a date, or an ISO 8601 date-time (UTC if no zone).",
+)
+@click.option("--version", "version", help="The version label, when the text does not say.")
+@click.option("--url", help="The URL the file was published at.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@click.pass_obj
+def import_(
+    obj: Context,
+    document_id: str,
+    file: Path,
+    when: str,
+    version: str | None,
+    url: str | None,
+    as_json: bool,
+) -> None:
+    """Store a local PDF, HTML or text file as a snapshot taken at --date.
+
+    Example:
+
+        tracker import example-labs-scaling-policy policy-v1.pdf --date 2024-01-15 --version 1.0
+    """
+    taken_at = _parse_when(when)
+    records = _load(obj)
+    _check_ids(records, (document_id,))
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="--url")
+    try:
+        outcome = pipeline.import_file(
+            obj.root, records, document_id, file, taken_at=taken_at, version=version, url=url
+        )
+    except pipeline.ImportFailed as exc:
+        raise click.ClickException(str(exc)) from exc
+    _report_outcomes([outcome], as_json)
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -189,3 +189,62 @@ class RecordFile(Strict):
             supported = ", ".join(str(v) for v in SUPPORTED_SCHEMA_VERSIONS)
             raise ValueError(f"unsupported schema_version {value}; supported: {supported}")
         return value
+
+
+# --- snapshots -----------------------------------------------------------------------------
+
+
+class HealthStatus(StrEnum):
+    OK = "ok"
+    SUSPECT = "suspect"
+
+
+class Health(Strict):
+    """Whether a snapshot looks like the document; later stages conclude nothing from suspect."""
+
+    status: HealthStatus
+    reasons: list[str] = Field(default_factory=list)
+
+
+class FetcherKind(StrEnum):
+    HTTP = "http"
+    IMPORT = "import"
+    BROWSER = "browser"
+
+
+class Extractor(Strict):
+    name: str
+    version: str
+
+
+class SnapshotMeta(Strict):
+    """meta.json of a snapshot: where the bytes came from and what was made of them."""
+
+    schema_version: Literal[1] = 1
+    id: str = Field(description="The folder name: the UTC time the snapshot was taken.")
+    document: Identifier
+    taken_at: datetime = Field(description="When the content was fetched (UTC).")
+    url: HttpUrl | None = Field(default=None, description="The URL fetched (after `follow`).")
+    landing_url: HttpUrl | None = Field(
+        default=None, description="The page the URL was found on, when the record has `follow`."
+    )
+    final_url: HttpUrl | None = Field(default=None, description="The URL after redirects.")
+    http_status: int | None = None
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="ETag, Last-Modified, Content-Type, Content-Length."
+    )
+    fetcher: FetcherKind
+    imported_from: str | None = None
+    media_type: str
+    raw_file: str
+    raw_sha256: str
+    raw_bytes: int
+    text_sha256: str
+    text_chars: int
+    extractor: Extractor
+    health: Health
+    version_label: str | None = None
+    version_given: str | None = Field(
+        default=None, description="A version label given by hand (`tracker import --version`)."
+    )
+    title: str | None = None

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import date
+import logging
+import mimetypes
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 
-from tracker import records
+from tracker import extract, records
+from tracker.fetch import Fetcher, FetchFailure, follow_link
+from tracker.models import (
+    Document,
+    DocumentFormat,
+    Extractor,
+    FetcherKind,
+    Health,
+    HealthStatus,
+    SnapshotMeta,
+)
 from tracker.records import Records
+from tracker.store import RAW_EXTENSIONS, FetchState, Store, UrlState, content_key, sha256
+
+log = logging.getLogger(__name__)
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
 REPO_ROOT = Path(__file__).parent.parent
@@ -32,3 +50,269 @@ def write_schemas(folder: Path = SCHEMA_DIR) -> list[Path]:
         tmp.replace(path)
         written.append(path)
     return written
+
+
+# --- fetch, import ---------------------------------------------------------------------------
+
+
+class FetchStatus(StrEnum):
+    STORED = "stored"  # a new snapshot (its health says whether it can be trusted)
+    UNCHANGED = "unchanged"  # fetched; same text as the latest snapshot; nothing written
+    NOT_MODIFIED = "not-modified"  # 304: nothing downloaded, nothing extracted
+    FAILED = "failed"  # nothing fetched (HTTP error, timeout, robots.txt, cap ...)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchOutcome:
+    document: str
+    status: FetchStatus
+    message: str
+    snapshot: str | None = None
+    health: HealthStatus | None = None
+    reasons: tuple[str, ...] = ()
+    consecutive_failures: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "document": self.document,
+            "status": str(self.status),
+            "message": self.message,
+            "snapshot": self.snapshot,
+            "health": str(self.health) if self.health else None,
+            "reasons": list(self.reasons),
+            "consecutive_failures": self.consecutive_failures,
+        }
+
+
+ATTENTION_AFTER = 3
+
+
+def fetch_documents(
+    root: Path,
+    records: Records,
+    document_ids: Sequence[str] = (),
+    *,
+    fetcher: Fetcher,
+) -> list[FetchOutcome]:
+    """Fetch every (or the named) document; one document's failure never stops the others."""
+    store = Store(root)
+    wanted = list(document_ids) or sorted(records.documents)
+    outcomes = []
+    for doc_id in wanted:
+        document = records.get(doc_id).document
+        try:
+            outcomes.append(_fetch_one(document, store, fetcher))
+        except Exception as exc:  # a bug or a disk error in one document must not stop the rest
+            log.exception("%s: fetch failed unexpectedly", doc_id)
+            outcomes.append(FetchOutcome(doc_id, FetchStatus.FAILED, f"internal error: {exc}"))
+    return outcomes
+
+
+def _fetch_one(document: Document, store: Store, fetcher: Fetcher) -> FetchOutcome:
+    state = store.state(document.id)
+    state.last_attempt = fetcher.now()
+    landing: str | None = None
+    target = document.url
+    if document.follow:
+        page = fetcher.get(document.url)
+        if isinstance(page, FetchFailure):
+            return _failed(document.id, store, state, page)
+        link = follow_link(page, document.follow)
+        if isinstance(link, FetchFailure):
+            return _failed(document.id, store, state, link)
+        landing, target = document.url, link
+    validators = state.urls.get(target, UrlState())
+    result = fetcher.get(target, etag=validators.etag, last_modified=validators.last_modified)
+    if isinstance(result, FetchFailure):
+        return _failed(document.id, store, state, result)
+    state.urls[target] = UrlState(
+        etag=result.headers.get("etag") or validators.etag,
+        last_modified=result.headers.get("last-modified") or validators.last_modified,
+    )
+    if result.not_modified:
+        state.consecutive_failures = 0
+        state.last_success = result.fetched_at
+        state.last_error = None
+        store.save_state(document.id, state)
+        return FetchOutcome(document.id, FetchStatus.NOT_MODIFIED, f"{target}: 304 not modified")
+    outcome = _store_content(
+        document,
+        store,
+        raw=result.body,
+        content_type=result.content_type,
+        taken_at=result.fetched_at,
+        fetcher_kind=FetcherKind.HTTP,
+        url=target,
+        landing_url=landing,
+        final_url=result.final_url,
+        http_status=result.status,
+        headers=result.headers,
+    )
+    if outcome.health is HealthStatus.SUSPECT:
+        state.consecutive_failures += 1
+        state.last_error = "; ".join(outcome.reasons)
+    else:
+        state.consecutive_failures = 0
+        state.last_error = None
+        state.last_success = result.fetched_at
+    store.save_state(document.id, state)
+    return replace(outcome, consecutive_failures=state.consecutive_failures)
+
+
+def _failed(doc_id: str, store: Store, state: FetchState, failure: FetchFailure) -> FetchOutcome:
+    state.consecutive_failures += 1
+    state.last_error = str(failure)
+    store.save_state(doc_id, state)
+    return FetchOutcome(
+        doc_id,
+        FetchStatus.FAILED,
+        str(failure),
+        consecutive_failures=state.consecutive_failures,
+    )
+
+
+def _store_content(
+    document: Document,
+    store: Store,
+    *,
+    raw: bytes,
+    content_type: str | None,
+    taken_at: datetime,
+    fetcher_kind: FetcherKind,
+    url: str | None,
+    landing_url: str | None = None,
+    final_url: str | None = None,
+    http_status: int | None = None,
+    headers: dict[str, str] | None = None,
+    imported_from: str | None = None,
+    version_given: str | None = None,
+) -> FetchOutcome:
+    media_type = extract.sniff(raw, content_type, url or imported_from or "")
+    error = None
+    extraction = None
+    try:
+        extraction = extract.extract(raw, media_type, select=document.select)
+    except extract.ExtractionError as exc:
+        error = str(exc)
+    text = extraction.text if extraction is not None else ""
+    previous_good = store.latest_good(document.id, before=taken_at)
+    health = extract.assess(
+        extraction,
+        raw=raw,
+        error=error,
+        previous_good_chars=len(previous_good.text()) if previous_good else None,
+    )
+    expected = document.format
+    if expected is not None and expected is not _FORMAT_OF.get(media_type):
+        health = Health(
+            status=HealthStatus.SUSPECT,
+            reasons=[
+                *health.reasons,
+                f"expected {expected} but got {media_type} "
+                f"(declared {content_type or 'no content type'}): an error or landing page?",
+            ],
+        )
+    latest = store.latest(document.id, before=taken_at + timedelta(microseconds=1))
+    if (
+        latest is not None
+        and latest.meta.health.status is health.status
+        and content_key(latest.text()) == content_key(text)
+    ):
+        return FetchOutcome(
+            document.id,
+            FetchStatus.UNCHANGED,
+            f"same text as snapshot {latest.id}; nothing written",
+            snapshot=latest.id,
+            health=health.status,
+        )
+    extension = RAW_EXTENSIONS.get(media_type, "bin")
+    meta = SnapshotMeta(
+        id=store.unique_id(document.id, taken_at),
+        document=document.id,
+        taken_at=taken_at,
+        url=url,
+        landing_url=landing_url,
+        final_url=final_url,
+        http_status=http_status,
+        headers=headers or {},
+        fetcher=fetcher_kind,
+        imported_from=imported_from,
+        media_type=media_type,
+        raw_file=f"raw.{extension}",
+        raw_sha256=sha256(raw),
+        raw_bytes=len(raw),
+        text_sha256=sha256(text.encode("utf-8")),
+        text_chars=len(text),
+        extractor=Extractor(
+            name=extraction.extractor if extraction else media_type,
+            version=extract.EXTRACTOR_VERSION,
+        ),
+        health=health,
+        version_label=extract.version_label(text, document.version_pattern),
+        version_given=version_given,
+        title=extraction.title if extraction else None,
+    )
+    snapshot = store.write(meta, raw, text)
+    verdict = "ok" if health.status is HealthStatus.OK else "SUSPECT: " + "; ".join(health.reasons)
+    return FetchOutcome(
+        document.id,
+        FetchStatus.STORED,
+        f"stored snapshot {snapshot.id} ({len(text)} characters, {verdict})",
+        snapshot=snapshot.id,
+        health=health.status,
+        reasons=tuple(health.reasons),
+    )
+
+
+_FORMAT_OF = {
+    "application/pdf": DocumentFormat.PDF,
+    "text/html": DocumentFormat.HTML,
+    "application/xhtml+xml": DocumentFormat.HTML,
+    "text/plain": DocumentFormat.TEXT,
+    "text/markdown": DocumentFormat.TEXT,
+}
+
+
+def import_file(
+    root: Path,
+    records: Records,
+    document_id: str,
+    path: Path,
+    *,
+    taken_at: datetime,
+    version: str | None = None,
+    url: str | None = None,
+) -> FetchOutcome:
+    """Store a local file as a snapshot taken at `taken_at` (history one already has)."""
+    document = records.get(document_id).document
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ImportFailed(f"{path}: cannot read: {exc.strerror}") from exc
+    guessed = mimetypes.guess_type(path.name)[0]
+    return _store_content(
+        document,
+        Store(root),
+        raw=raw,
+        content_type=guessed,
+        taken_at=taken_at,
+        fetcher_kind=FetcherKind.IMPORT,
+        url=url,
+        imported_from=path.name,
+        version_given=version,
+    )
+
+
+class ImportFailed(Exception):
+    """The file to import cannot be read."""
+
+
+def needing_attention(root: Path, records: Records) -> list[tuple[str, int, str | None]]:
+    """(document, consecutive failures, last error) for documents failing too often."""
+    store = Store(root)
+    out = []
+    for doc_id in sorted(records.documents):
+        state = store.state(doc_id)
+        if state.consecutive_failures >= ATTENTION_AFTER:
+            out.append((doc_id, state.consecutive_failures, state.last_error))
+    return out
