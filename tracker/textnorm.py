@@ -44,4 +44,7 @@ def for_matching(text: str) -> str:
     text = re.sub(r"(?<=[a-z])-\s*(?=[a-z])", "", text)
     text = re.sub(r"(?<=[a-z])(\d{1,2})(?=[\s.,;:)])", "", text)  # glued footnote digits
     text = re.sub(r"[*_`]", "", text)
+    text = re.sub(
+        r"(?<!\S)[\u2022\u25cf\u25cb\u25a0\u25a1\u25aa\u25e6\u2023\u2043\uf0b7-](?!\S)", " ", text
+    )
     return " ".join(text.split())

@@ -46,7 +46,7 @@ class Source:
 
     @property
     def title(self) -> str:
-        return next(b.text for b in self.blocks if b.kind == "h1")
+        return next((b.text for b in self.blocks if b.kind in ("h1", "h2")), "Untitled")
 
 
 def parse(text: str) -> Source:
@@ -165,7 +165,12 @@ def _split_word(word: str, room: float, width: Any) -> tuple[str, str] | None:
 
 
 def render_pdf(
-    source: Source, *, layout: str, version: str, meta_title: str | None = None
+    source: Source,
+    *,
+    layout: str,
+    version: str,
+    meta_title: str | None = None,
+    header: str = "Example Labs \u2014 Frontier Scaling Policy",
 ) -> bytes:
     from io import BytesIO
 
@@ -204,7 +209,10 @@ def render_pdf(
         while queue:
             word, note = queue.pop(0)
             w = width(word, font_size, bold) + (width(" ", font_size) if current else 0)
-            if used + w <= text_w:
+            if used + w <= text_w or (
+                not current
+                and _split_word(word, text_w, partial(width, font_size=font_size)) is None
+            ):  # an unsplittable word wider than the line overflows it
                 current.append((word, note))
                 used += w
                 continue
@@ -245,7 +253,6 @@ def render_pdf(
 
     for number, (page, notes) in enumerate(zip(pages, notes_on_page, strict=True), start=1):
         pdf.setFont("Vera", size * 0.8)
-        header = "Example Labs \u2014 Frontier Scaling Policy"
         pdf.drawString(margin, page_h - margin + size, header)
         pdf.drawRightString(page_w - margin, margin - size * 1.5, f"Page {number} of {len(pages)}")
         pdf.drawString(margin, margin - size * 1.5, f"Version {version.lstrip('v')}")
