@@ -83,3 +83,47 @@ def test_import_with_invalid_records_stops_with_their_errors(root: Path) -> None
     assert result.exit_code == 1  # type: ignore[attr-defined]
     assert "qoute: unknown field" in result.stderr  # type: ignore[attr-defined]
     assert not (root / "snapshots").exists()
+
+
+def test_reextract_is_a_technical_upgrade_that_alters_nothing(root: Path) -> None:
+    from datetime import UTC, datetime
+
+    from tracker.models import Extractor, FetcherKind, Health, HealthStatus, SnapshotMeta
+    from tracker.store import sha256
+
+    store = Store(root)
+    raw = (build.BUILT / "scaling-policy/v1.0.pdf").read_bytes()
+    old_text = "text from an older, cruder extractor\n"
+    when = datetime(2024, 1, 15, tzinfo=UTC)
+    store.write(
+        SnapshotMeta(
+            id=store.unique_id(DOC, when),
+            document=DOC,
+            taken_at=when,
+            fetcher=FetcherKind.IMPORT,
+            media_type="application/pdf",
+            raw_file="raw.pdf",
+            raw_sha256=sha256(raw),
+            raw_bytes=len(raw),
+            text_sha256=sha256(old_text.encode()),
+            text_chars=len(old_text),
+            extractor=Extractor(name="pypdfium2", version="0"),
+            health=Health(status=HealthStatus.OK),
+        ),
+        raw,
+        old_text,
+    )
+    before = {p: p.read_bytes() for p in store.folder(DOC).rglob("*") if p.is_file()}
+
+    result = CliRunner().invoke(cli, ["--root", str(root), "fetch", "--reextract"])
+
+    assert result.exit_code == 0, result.output
+    assert "20240115T000000Z: re-extracted with pypdfium2 1 (was 0)" in result.stdout
+    (snap,) = store.snapshots(DOC)
+    assert {p: p.read_bytes() for p in before} == before  # the original files are untouched
+    assert (snap.folder / "text.md").read_text() == old_text
+    assert "We will protect model weights" in snap.text()  # readers get the new extraction
+    assert snap.version_label == "1.0" and snap.ok
+    assert store.verify(DOC) == []
+    again = CliRunner().invoke(cli, ["--root", str(root), "fetch", "--reextract"])
+    assert again.stdout == "" and "0 snapshot(s) re-extracted" in again.stderr

@@ -189,6 +189,11 @@ def _report_outcomes(outcomes: list[pipeline.FetchOutcome], as_json: bool) -> No
     help="Largest response body accepted (after decompression).",
 )
 @click.option("--ignore-robots", is_flag=True, help="Do not consult robots.txt (not advised).")
+@click.option(
+    "--reextract",
+    is_flag=True,
+    help="Fetch nothing; rebuild text from stored raw bytes where the extractor is newer.",
+)
 @click.pass_obj
 def fetch(
     obj: Context,
@@ -199,6 +204,7 @@ def fetch(
     min_interval: float,
     max_bytes: int,
     ignore_robots: bool,
+    reextract: bool,
 ) -> None:
     """Fetch documents and store a snapshot of each one whose text changed.
 
@@ -208,9 +214,17 @@ def fetch(
     Example:
 
         tracker fetch example-labs-scaling-policy
+
+        tracker fetch --reextract
     """
     records = _load(obj)
     _check_ids(records, document_ids)
+    if reextract:
+        done = pipeline.reextract(obj.root, records, document_ids, now=datetime.now(UTC))
+        for doc_id, snap_id, message in done:
+            click.echo(f"{doc_id}: {snap_id}: {message}")
+        click.echo(f"{len(done)} snapshot(s) re-extracted (a technical upgrade)", err=True)
+        return
     fetcher = Fetcher(
         timeout=(10.0, timeout),
         retries=retries,

@@ -22,7 +22,15 @@ from tracker.models import (
     SnapshotMeta,
 )
 from tracker.records import Records
-from tracker.store import RAW_EXTENSIONS, FetchState, Store, UrlState, content_key, sha256
+from tracker.store import (
+    RAW_EXTENSIONS,
+    FetchState,
+    Reextraction,
+    Store,
+    UrlState,
+    content_key,
+    sha256,
+)
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +223,7 @@ def _store_content(
     latest = store.latest(document.id, before=taken_at + timedelta(microseconds=1))
     if (
         latest is not None
-        and latest.meta.health.status is health.status
+        and latest.health.status is health.status
         and content_key(latest.text()) == content_key(text)
     ):
         return FetchOutcome(
@@ -316,3 +324,54 @@ def needing_attention(root: Path, records: Records) -> list[tuple[str, int, str 
         if state.consecutive_failures >= ATTENTION_AFTER:
             out.append((doc_id, state.consecutive_failures, state.last_error))
     return out
+
+
+def reextract(
+    root: Path, records: Records, document_ids: Sequence[str] = (), *, now: datetime
+) -> list[tuple[str, str, str]]:
+    """Re-read the raw bytes of every snapshot made by an older extractor. A technical
+    upgrade: stored beside the original, never reported as a change of the document.
+    Returns (document, snapshot, what happened)."""
+    store = Store(root)
+    done = []
+    for doc_id in list(document_ids) or sorted(records.documents):
+        document = records.get(doc_id).document
+        previous_chars: int | None = None
+        for snap in store.snapshots(doc_id):
+            if snap.extractor.version == extract.EXTRACTOR_VERSION:
+                previous_chars = len(snap.text()) if snap.ok else previous_chars
+                continue
+            raw = snap.raw()
+            error = None
+            extraction = None
+            try:
+                extraction = extract.extract(raw, snap.meta.media_type, select=document.select)
+            except extract.ExtractionError as exc:
+                error = str(exc)
+            text = extraction.text if extraction is not None else ""
+            health = extract.assess(
+                extraction, raw=raw, error=error, previous_good_chars=previous_chars
+            )
+            record = Reextraction(
+                extractor=Extractor(
+                    name=extraction.extractor if extraction else snap.meta.media_type,
+                    version=extract.EXTRACTOR_VERSION,
+                ),
+                health=health,
+                text_sha256=sha256(text.encode("utf-8")),
+                text_chars=len(text),
+                version_label=extract.version_label(text, document.version_pattern),
+                made_at=now,
+            )
+            store.add_extraction(snap, record, text)
+            if health.status is HealthStatus.OK:
+                previous_chars = len(text)
+            done.append(
+                (
+                    doc_id,
+                    snap.id,
+                    f"re-extracted with {record.extractor.name} "
+                    f"{record.extractor.version} (was {snap.meta.extractor.version})",
+                )
+            )
+    return done

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tracker.models import HealthStatus, SnapshotMeta
+from tracker.models import Extractor, Health, HealthStatus, SnapshotMeta
 
 SNAPSHOTS_DIR = "snapshots"
 TMP_PREFIX = ".tmp-"
@@ -52,6 +52,23 @@ def snapshot_id(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+class Reextraction(BaseModel):
+    """A technical upgrade: the same raw bytes read again by a newer extractor. It sits in
+    extractions/<version>/ beside the original text, which is never altered."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    extractor: Extractor
+    health: Health
+    text_sha256: str
+    text_chars: int
+    version_label: str | None = None
+    made_at: datetime
+
+
+EXTRACTIONS_DIR = "extractions"
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     meta: SnapshotMeta
@@ -61,12 +78,45 @@ class Snapshot:
     def id(self) -> str:
         return self.meta.id
 
+    def _latest_extraction(self) -> tuple[Path, Reextraction] | None:
+        folder = self.folder / EXTRACTIONS_DIR
+        if not folder.is_dir():
+            return None
+        found = []
+        for child in folder.iterdir():
+            if child.name.startswith(TMP_PREFIX) or not (child / "meta.json").is_file():
+                continue
+            found.append(
+                (child, Reextraction.model_validate_json((child / "meta.json").read_bytes()))
+            )
+        if not found:
+            return None
+        return max(found, key=lambda item: (item[1].made_at, item[0].name))
+
+    @property
+    def health(self) -> Health:
+        latest = self._latest_extraction()
+        return latest[1].health if latest else self.meta.health
+
+    @property
+    def extractor(self) -> Extractor:
+        latest = self._latest_extraction()
+        return latest[1].extractor if latest else self.meta.extractor
+
+    @property
+    def version_label(self) -> str | None:
+        latest = self._latest_extraction()
+        return latest[1].version_label if latest else self.meta.version_label
+
     @property
     def ok(self) -> bool:
-        return self.meta.health.status is HealthStatus.OK
+        return self.health.status is HealthStatus.OK
 
     def text(self) -> str:
-        return (self.folder / "text.md").read_text(encoding="utf-8")
+        """The text of the newest extraction (the original unless re-extracted)."""
+        latest = self._latest_extraction()
+        folder = latest[0] if latest else self.folder
+        return (folder / "text.md").read_text(encoding="utf-8")
 
     def raw(self) -> bytes:
         return (self.folder / self.meta.raw_file).read_bytes()
@@ -178,6 +228,27 @@ class Store:
             raise
         return Snapshot(meta, final)
 
+    def add_extraction(self, snapshot: Snapshot, record: Reextraction, text: str) -> Path:
+        """Store a re-extraction of `snapshot` atomically; the original files stay as they are."""
+        parent = snapshot.folder / EXTRACTIONS_DIR
+        parent.mkdir(exist_ok=True)
+        final = parent / f"{record.extractor.name}-{record.extractor.version}"
+        if final.exists():
+            raise StoreError(f"{final} exists; extractions are never rewritten")
+        tmp = parent / f"{TMP_PREFIX}{final.name}.{os.getpid()}"
+        tmp.mkdir()
+        try:
+            _write_synced(tmp / "text.md", text.encode("utf-8"))
+            data = json.dumps(record.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+            _write_synced(tmp / "meta.json", data.encode("utf-8"))
+            _fsync_dir(tmp)
+            os.rename(tmp, final)
+            _fsync_dir(parent)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return final
+
     def _sweep(self, folder: Path) -> None:
         """Remove temporary folders of runs that were killed (never a complete snapshot)."""
         for child in folder.iterdir():
@@ -207,7 +278,8 @@ class Store:
             raw = snap.raw()
             if sha256(raw) != snap.meta.raw_sha256:
                 problems.append(f"{snap.folder}: raw bytes do not match raw_sha256")
-            if sha256(snap.text().encode("utf-8")) != snap.meta.text_sha256:
+            original = (snap.folder / "text.md").read_bytes()
+            if sha256(original) != snap.meta.text_sha256:
                 problems.append(f"{snap.folder}: text.md does not match text_sha256")
         return problems
 
