@@ -315,7 +315,10 @@ def _feed(site: str, posts: list[tuple[str, Source]]) -> str:
 
 def _updates_page(entries: list[str]) -> str:
     body = (
-        "<h1>Policy updates</h1>\n<p>Changes to the Example Labs Frontier Scaling Policy.</p>\n"
+        "<h1>Policy updates</h1>\n<p>This page records every change to the Example Labs "
+        "Frontier Scaling Policy, newest first. Each version of the policy takes effect on the "
+        "date shown, and earlier versions remain available on request. If you have questions "
+        "about a change, contact our policy team.</p>\n"
         + "\n".join(f"<p>{html.escape(e, quote=False)}</p>" for e in entries)
     )
     return _PAGE.format(title="Policy updates", body=body)
