@@ -1,0 +1,145 @@
+"""Find a commitment's quote in a snapshot's text: exactly, after normalization, or fuzzily,
+and say under which section heading it sits. Pure: text in, match out."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from rapidfuzz import fuzz
+
+from tracker.textnorm import for_matching
+
+# Below this score (0-100) a quote has no counterpart. The best score a removed quote reached
+# in the measurements of DEPENDENCIES.md was 76.8; to be calibrated on the corpus.
+NO_COUNTERPART = 77.0
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9\u2022-])")
+
+
+class Method(StrEnum):
+    EXACT = "exact"  # the quote, character for character
+    NORMALIZED = "normalized"  # equal after normalization (case, quotes, hyphens, layout)
+    FUZZY = "fuzzy"  # the closest passage, with its score
+    SENTENCES = "sentences"  # each sentence found on its own (they moved apart)
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    text: str
+    section: str | None
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    score: float  # 0-100
+    method: Method
+    passage: str  # the closest passage, in the snapshot's own words
+    section: str | None
+    paragraph: int  # index of the (first) paragraph of the passage
+
+    @property
+    def found(self) -> bool:
+        return self.score >= NO_COUNTERPART
+
+
+def paragraphs(text: str) -> list[Paragraph]:
+    """Blocks of text with the heading they sit under (markdown `#` headings)."""
+    out: list[Paragraph] = []
+    section: str | None = None
+    for block in re.split(r"\n\s*\n", text):
+        block = block.strip()
+        if not block:
+            continue
+        if block.startswith("#") and "\n" not in block:
+            section = block.lstrip("#").strip()
+            continue
+        for item in block.split("\n") if block.startswith("- ") else [block]:
+            out.append(Paragraph(" ".join(item.split()), section, len(out)))
+    return out
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(" ".join(text.split())) if s.strip()]
+
+
+def locate(quote: str, text: str, *, exclude: str | None = None) -> Match:
+    """The best counterpart of `quote` in `text`, outside sections whose heading matches the
+    regular expression `exclude` (the changelog: an entry announcing a removal quotes the
+    removed words, and must not count as the commitment still being there)."""
+    paras = paragraphs(text)
+    if exclude:
+        pattern = re.compile(exclude)
+        paras = [p for p in paras if p.section is None or not pattern.search(p.section)]
+        paras = [Paragraph(p.text, p.section, i) for i, p in enumerate(paras)]
+    if not paras:
+        return Match(0.0, Method.FUZZY, "", None, -1)
+    para = next((p for p in paras if quote in p.text), None)
+    if para is not None:
+        return Match(100.0, Method.EXACT, quote, para.section, para.index)
+    target = for_matching(quote)
+    normalized = [for_matching(p.text) for p in paras]
+    for para, norm in zip(paras, normalized, strict=True):
+        if target and target in norm:
+            return Match(
+                100.0, Method.NORMALIZED, _passage(quote, para.text), para.section, para.index
+            )
+    # a quote split across a page break may span two paragraphs
+    for i in range(len(paras) - 1):
+        if target and target in f"{normalized[i]} {normalized[i + 1]}":
+            joined = f"{paras[i].text} {paras[i + 1].text}"
+            return Match(100.0, Method.NORMALIZED, _passage(quote, joined), paras[i].section, i)
+    whole = _best_window(target, paras, normalized)
+    parts = sentences(quote)
+    if len(parts) > 1:
+        pieces = [_best_window(for_matching(s), paras, normalized) for s in parts]
+        weights = [len(s) for s in parts]
+        combined = sum(m.score * w for m, w in zip(pieces, weights, strict=True)) / sum(weights)
+        if combined > whole.score + 2:
+            first = pieces[0]
+            passage = " [...] ".join(dict.fromkeys(m.passage for m in pieces))
+            return Match(combined, Method.SENTENCES, passage, first.section, first.paragraph)
+    return whole
+
+
+def _best_window(target: str, paras: list[Paragraph], normalized: list[str]) -> Match:
+    best = Match(0.0, Method.FUZZY, "", None, -1)
+    if not target:
+        return best
+    for i, para in enumerate(paras):
+        candidates = [(normalized[i], para.text)]
+        if i + 1 < len(paras):
+            candidates.append(
+                (f"{normalized[i]} {normalized[i + 1]}", f"{para.text} {paras[i + 1].text}")
+            )
+        for norm, original in candidates:
+            if len(norm) >= len(target):
+                score = fuzz.partial_ratio(target, norm, score_cutoff=best.score)
+            else:
+                score = fuzz.ratio(target, norm, score_cutoff=best.score)
+            if score > best.score:
+                best = Match(score, Method.FUZZY, _passage_fuzzy(target, original), para.section, i)
+    return best
+
+
+def _passage(quote: str, paragraph: str) -> str:
+    """The sentences of `paragraph` that hold the quote."""
+    return _passage_fuzzy(for_matching(quote), paragraph)
+
+
+def _passage_fuzzy(target: str, paragraph: str) -> str:
+    """The run of consecutive sentences of `paragraph` closest to `target`."""
+    parts = sentences(paragraph)
+    if len(parts) <= 1:
+        return paragraph
+    want = max(1, len(sentences(target)))
+    best, best_score = paragraph, -1.0
+    for size in range(1, min(len(parts), want + 1) + 1):
+        for start in range(len(parts) - size + 1):
+            run = " ".join(parts[start : start + size])
+            score = fuzz.ratio(target, for_matching(run))
+            if score > best_score:
+                best, best_score = run, score
+    return best
