@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from tests.conftest import make_meta
 from tracker.cli import cli
 from tracker.demo import build
+from tracker.models import Extractor
 from tracker.store import Store
 
 DOC = "example-labs-scaling-policy"
@@ -86,33 +89,13 @@ def test_import_with_invalid_records_stops_with_their_errors(root: Path) -> None
 
 
 def test_reextract_is_a_technical_upgrade_that_alters_nothing(root: Path) -> None:
-    from datetime import UTC, datetime
-
-    from tracker.models import Extractor, FetcherKind, Health, HealthStatus, SnapshotMeta
-    from tracker.store import sha256
-
     store = Store(root)
     raw = (build.BUILT / "scaling-policy/v1.0.pdf").read_bytes()
     old_text = "text from an older, cruder extractor\n"
     when = datetime(2024, 1, 15, tzinfo=UTC)
-    store.write(
-        SnapshotMeta(
-            id=store.unique_id(DOC, when),
-            document=DOC,
-            taken_at=when,
-            fetcher=FetcherKind.IMPORT,
-            media_type="application/pdf",
-            raw_file="raw.pdf",
-            raw_sha256=sha256(raw),
-            raw_bytes=len(raw),
-            text_sha256=sha256(old_text.encode()),
-            text_chars=len(old_text),
-            extractor=Extractor(name="pypdfium2", version="0"),
-            health=Health(status=HealthStatus.OK),
-        ),
-        raw,
-        old_text,
-    )
+    old = Extractor(name="pypdfium2", version="0")
+    meta = make_meta(store, DOC, when, raw, old_text, media_type="application/pdf", extractor=old)
+    store.write(meta, raw, old_text)
     before = {p: p.read_bytes() for p in store.folder(DOC).rglob("*") if p.is_file()}
 
     result = CliRunner().invoke(cli, ["--root", str(root), "fetch", "--reextract"])

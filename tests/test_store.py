@@ -13,25 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from tracker.models import Extractor, FetcherKind, Health, HealthStatus, SnapshotMeta
-from tracker.store import Store, StoreError, content_key, sha256
+from tests.conftest import make_meta
+from tracker.models import SnapshotMeta
+from tracker.store import Store, StoreError, content_key
 
 
 def meta(doc: str, when: datetime, raw: bytes, text: str, store: Store) -> SnapshotMeta:
-    return SnapshotMeta(
-        id=store.unique_id(doc, when),
-        document=doc,
-        taken_at=when,
-        fetcher=FetcherKind.IMPORT,
-        media_type="text/plain",
-        raw_file="raw.txt",
-        raw_sha256=sha256(raw),
-        raw_bytes=len(raw),
-        text_sha256=sha256(text.encode()),
-        text_chars=len(text),
-        extractor=Extractor(name="text", version="1"),
-        health=Health(status=HealthStatus.OK),
-    )
+    return make_meta(store, doc, when, raw, text)
 
 
 def test_write_then_load(tmp_path: Path) -> None:

@@ -211,43 +211,21 @@ class Store:
         folder = self.folder(meta.document)
         folder.mkdir(parents=True, exist_ok=True)
         self._sweep(folder)
-        final = folder / meta.id
-        if final.exists():
-            raise StoreError(f"{final} exists; snapshots are never rewritten")
-        tmp = folder / f"{TMP_PREFIX}{meta.id}.{os.getpid()}"
-        tmp.mkdir()
-        try:
-            _write_synced(tmp / meta.raw_file, raw)
-            _write_synced(tmp / "text.md", text.encode("utf-8"))
-            _write_synced(tmp / "meta.json", _meta_json(meta))
-            _fsync_dir(tmp)
-            os.rename(tmp, final)
-            _fsync_dir(folder)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        final = _atomic_folder(
+            folder / meta.id,
+            {meta.raw_file: raw, "text.md": text.encode("utf-8"), "meta.json": _meta_json(meta)},
+        )
         return Snapshot(meta, final)
 
     def add_extraction(self, snapshot: Snapshot, record: Reextraction, text: str) -> Path:
         """Store a re-extraction of `snapshot` atomically; the original files stay as they are."""
         parent = snapshot.folder / EXTRACTIONS_DIR
         parent.mkdir(exist_ok=True)
-        final = parent / f"{record.extractor.name}-{record.extractor.version}"
-        if final.exists():
-            raise StoreError(f"{final} exists; extractions are never rewritten")
-        tmp = parent / f"{TMP_PREFIX}{final.name}.{os.getpid()}"
-        tmp.mkdir()
-        try:
-            _write_synced(tmp / "text.md", text.encode("utf-8"))
-            data = json.dumps(record.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
-            _write_synced(tmp / "meta.json", data.encode("utf-8"))
-            _fsync_dir(tmp)
-            os.rename(tmp, final)
-            _fsync_dir(parent)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return final
+        data = json.dumps(record.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+        return _atomic_folder(
+            parent / f"{record.extractor.name}-{record.extractor.version}",
+            {"text.md": text.encode("utf-8"), "meta.json": data.encode("utf-8")},
+        )
 
     def _sweep(self, folder: Path) -> None:
         """Remove temporary folders of runs that were killed (never a complete snapshot)."""
@@ -303,6 +281,25 @@ class Store:
             for child in sorted(self.root.iterdir()):
                 if child.is_dir() and not child.name.startswith(TMP_PREFIX):
                     yield child.name
+
+
+def _atomic_folder(final: Path, files: dict[str, bytes]) -> Path:
+    """Create `final` holding `files`, complete or not at all: built under a temporary name,
+    every file fsynced, then renamed into place. An existing folder is never touched."""
+    if final.exists():
+        raise StoreError(f"{final} exists; stored folders are never rewritten")
+    tmp = final.with_name(f"{TMP_PREFIX}{final.name}.{os.getpid()}")
+    tmp.mkdir()
+    try:
+        for name, data in files.items():
+            _write_synced(tmp / name, data)
+        _fsync_dir(tmp)
+        os.rename(tmp, final)
+        _fsync_dir(final.parent)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
 
 
 def _alive(pid: int) -> bool:
