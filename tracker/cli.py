@@ -286,6 +286,40 @@ def import_(
 
 
 @cli.command()
+@click.argument("document_ids", nargs=-1, metavar="[DOC_ID]...")
+@click.option("--json", "as_json", is_flag=True, help="Print every finding as a JSON array.")
+@click.pass_obj
+def check(obj: Context, document_ids: tuple[str, ...], as_json: bool) -> None:
+    """Check every commitment against every pair of consecutive good snapshots.
+
+    One finding per commitment per pair: retained (verbatim, reworded or moved), weakened,
+    strengthened, removed, relocated (found in a companion document), or unverifiable (the
+    newer snapshot is suspect, so nothing is concluded).
+
+    Example:
+
+        tracker check --json example-labs-scaling-policy
+    """
+    records = _load(obj)
+    _check_ids(records, document_ids)
+    findings = pipeline.check_documents(obj.root, records, document_ids)
+    if as_json:
+        _echo_json(findings)
+        return
+    for f in findings:
+        if f["outcome"] == "retained" and not f["moved"]:
+            continue
+        to = f["to"]
+        assert isinstance(to, dict)
+        dims = ", ".join(f["dimensions"]) if f["dimensions"] else ""  # type: ignore[arg-type]
+        moved = " (moved)" if f["moved"] else ""
+        click.echo(
+            f"{f['document']} {to['version'] or to['date']}: {f['commitment']}: "
+            f"{f['outcome']}{moved}{' [' + dims + ']' if dims else ''}"
+        )
+
+
+@cli.command()
 @click.argument(
     "directory",
     required=False,

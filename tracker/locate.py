@@ -4,6 +4,7 @@ and say under which section heading it sits. Pure: text in, match out."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -65,14 +66,18 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(" ".join(text.split())) if s.strip()]
 
 
-def locate(quote: str, text: str, *, exclude: str | None = None) -> Match:
+def locate(quote: str, text: str, *, exclude: str | Sequence[str] = ()) -> Match:
     """The best counterpart of `quote` in `text`, outside sections whose heading matches the
-    regular expression `exclude` (the changelog: an entry announcing a removal quotes the
+    regular expression(s) `exclude` (the changelog: an entry announcing a removal quotes the
     removed words, and must not count as the commitment still being there)."""
     paras = paragraphs(text)
-    if exclude:
-        pattern = re.compile(exclude)
-        paras = [p for p in paras if p.section is None or not pattern.search(p.section)]
+    patterns = [re.compile(e) for e in ([exclude] if isinstance(exclude, str) else exclude)]
+    if patterns:
+        paras = [
+            p
+            for p in paras
+            if p.section is None or not any(pat.search(p.section) for pat in patterns)
+        ]
         paras = [Paragraph(p.text, p.section, i) for i, p in enumerate(paras)]
     if not paras:
         return Match(0.0, Method.FUZZY, "", None, -1)
@@ -105,23 +110,28 @@ def locate(quote: str, text: str, *, exclude: str | None = None) -> Match:
 
 
 def _best_window(target: str, paras: list[Paragraph], normalized: list[str]) -> Match:
+    """The best single paragraph; a window of two (a quote split by a page break) only wins
+    when clearly better, so a tie never reports the previous paragraph's section."""
     best = Match(0.0, Method.FUZZY, "", None, -1)
     if not target:
         return best
     for i, para in enumerate(paras):
-        candidates = [(normalized[i], para.text)]
-        if i + 1 < len(paras):
-            candidates.append(
-                (f"{normalized[i]} {normalized[i + 1]}", f"{para.text} {paras[i + 1].text}")
-            )
-        for norm, original in candidates:
-            if len(norm) >= len(target):
-                score = fuzz.partial_ratio(target, norm, score_cutoff=best.score)
-            else:
-                score = fuzz.ratio(target, norm, score_cutoff=best.score)
-            if score > best.score:
-                best = Match(score, Method.FUZZY, _passage_fuzzy(target, original), para.section, i)
+        score = _score(target, normalized[i], best.score)
+        if score > best.score:
+            best = Match(score, Method.FUZZY, _passage_fuzzy(target, para.text), para.section, i)
+    for i in range(len(paras) - 1):
+        joined = f"{normalized[i]} {normalized[i + 1]}"
+        score = _score(target, joined, best.score + 1.0)
+        if score > best.score + 1.0:
+            original = f"{paras[i].text} {paras[i + 1].text}"
+            best = Match(score, Method.FUZZY, _passage_fuzzy(target, original), paras[i].section, i)
     return best
+
+
+def _score(target: str, text: str, cutoff: float) -> float:
+    if len(text) >= len(target):
+        return float(fuzz.partial_ratio(target, text, score_cutoff=cutoff))
+    return float(fuzz.ratio(target, text, score_cutoff=cutoff))
 
 
 def _passage(quote: str, paragraph: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import mimetypes
 from collections.abc import Callable, Sequence
@@ -10,15 +11,18 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
-from tracker import extract, records
+from tracker import classify, extract, locate, records
+from tracker.classify import Outcome
 from tracker.fetch import Fetcher, FetchFailure, follow_link
 from tracker.models import (
+    ChangelogSection,
     Document,
     DocumentFormat,
     Extractor,
     FetcherKind,
     Health,
     HealthStatus,
+    RecordFile,
     SnapshotMeta,
 )
 from tracker.records import Records
@@ -26,11 +30,13 @@ from tracker.store import (
     RAW_EXTENSIONS,
     FetchState,
     Reextraction,
+    Snapshot,
     Store,
     UrlState,
     content_key,
     sha256,
 )
+from tracker.textnorm import for_matching
 
 log = logging.getLogger(__name__)
 
@@ -425,3 +431,171 @@ def _fixed(when: datetime) -> Callable[[], datetime]:
 
 class DemoExists(Exception):
     """The demo would write into a workspace that already has snapshots."""
+
+
+# --- check ------------------------------------------------------------------------------------
+
+REWRITTEN_BELOW = 0.5  # word similarity of two versions under which removals need review
+
+
+def _snapshot_ref(snap: Snapshot) -> dict[str, object]:
+    return {
+        "id": snap.id,
+        "date": snap.meta.taken_at.date().isoformat(),
+        "version": snap.version_label or snap.meta.version_given,
+        "sha256": snap.meta.raw_sha256,
+        "url": snap.meta.url,
+    }
+
+
+def check_documents(
+    root: Path, records: Records, document_ids: Sequence[str] = ()
+) -> list[dict[str, object]]:
+    """One finding per commitment per snapshot pair (retained ones too), as JSON-ready dicts."""
+    store = Store(root)
+    findings: list[dict[str, object]] = []
+    for doc_id in list(document_ids) or sorted(records.documents):
+        findings.extend(_check_document(store, records, records.get(doc_id).record))
+    return findings
+
+
+def _changelog_pattern(document: Document) -> list[str]:
+    return [s.heading for s in document.announcements if isinstance(s, ChangelogSection)]
+
+
+def _check_document(store: Store, records: Records, record: RecordFile) -> list[dict[str, object]]:
+    document = record.document
+    exclude = _changelog_pattern(document)
+    out: list[dict[str, object]] = []
+    last_good: Snapshot | None = None
+    for snap in store.snapshots(document.id):
+        if last_good is None:
+            last_good = snap if snap.ok else None
+            continue
+        if not snap.ok:
+            for commitment in record.commitments:
+                out.append(
+                    _finding(document.id, commitment.id, last_good, snap, Outcome.UNVERIFIABLE)
+                    | {"evidence": {"reasons": snap.health.reasons}}
+                )
+            continue
+        before_text, after_text = last_good.text(), snap.text()
+        similarity = _document_similarity(before_text, after_text)
+        for commitment in record.commitments:
+            if commitment.stated > snap.meta.taken_at.date():
+                continue
+            wording = commitment.wording_on(snap.meta.taken_at.date())
+            was = locate.locate(wording, before_text, exclude=exclude)
+            if not was.found:
+                continue  # not in the earlier version (removed before, or not yet stated)
+            now = locate.locate(wording, after_text, exclude=exclude)
+            out.append(
+                _judge(
+                    store, records, document, commitment.id, last_good, snap, was, now, similarity
+                )
+            )
+        last_good = snap
+    return out
+
+
+def _judge(
+    store: Store,
+    records: Records,
+    document: Document,
+    commitment_id: str,
+    before: Snapshot,
+    after: Snapshot,
+    was: locate.Match,
+    now: locate.Match,
+    similarity: float,
+) -> dict[str, object]:
+    evidence: dict[str, object] = {
+        "before": was.passage,
+        "section_before": was.section,
+        "score": round(now.score, 1),
+    }
+    if now.found:
+        change = classify.classify(was.passage, now.passage)
+        flags = ["MIX"] if change.mixed else []
+        evidence |= {
+            "after": now.passage,
+            "section_after": now.section,
+            "movements": [m.as_dict() for m in change.movements],
+            "word_diff": _word_diff(was.passage, now.passage),
+        }
+        return _finding(
+            document.id,
+            commitment_id,
+            before,
+            after,
+            change.outcome,
+            moved=was.section != now.section,
+            dimensions=change.dimensions,
+            flags=flags,
+        ) | {"evidence": evidence}
+    for companion in document.companions:
+        found = store.latest_good(companion, before=after.meta.taken_at + timedelta(days=1))
+        if found is None:
+            continue
+        there = locate.locate(was.passage, found.text())
+        if there.found:
+            evidence |= {
+                "after": there.passage,
+                "section_after": there.section,
+                "relocated_to": {"document": companion, **_snapshot_ref(found)},
+            }
+            return _finding(document.id, commitment_id, before, after, Outcome.RELOCATED) | {
+                "evidence": evidence
+            }
+    evidence |= {"closest": now.passage, "closest_section": now.section}
+    flags = []
+    if similarity < REWRITTEN_BELOW:
+        flags.append("document-rewritten-review-needed")
+    return _finding(document.id, commitment_id, before, after, Outcome.REMOVED, flags=flags) | {
+        "evidence": evidence
+    }
+
+
+def _finding(
+    document: str,
+    commitment: str | None,
+    before: Snapshot,
+    after: Snapshot,
+    outcome: Outcome,
+    *,
+    moved: bool = False,
+    dimensions: Sequence[str] = (),
+    flags: Sequence[str] = (),
+) -> dict[str, object]:
+    return {
+        "document": document,
+        "commitment": commitment,
+        "from": _snapshot_ref(before),
+        "to": _snapshot_ref(after),
+        "outcome": str(outcome),
+        "moved": moved,
+        "dimensions": list(dimensions),
+        "flags": list(flags),
+        "announcement": None,  # set by the announce stage
+    }
+
+
+def _document_similarity(a: str, b: str) -> float:
+    from rapidfuzz.distance import Indel
+
+    return float(Indel.normalized_similarity(for_matching(a).split(), for_matching(b).split()))
+
+
+def _word_diff(before: str, after: str) -> str:
+    """~~removed~~ **added**, word by word."""
+    a, b = before.split(), after.split()
+    out: list[str] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            out.extend(a[i1:i2])
+            continue
+        if i2 > i1:
+            out.append("~~" + " ".join(a[i1:i2]) + "~~")
+        if j2 > j1:
+            out.append("**" + " ".join(b[j1:j2]) + "**")
+    return " ".join(out)
