@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -39,19 +40,17 @@ def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def findings(root: Path) -> list[dict[str, object]]:
+def findings(root: Path) -> list[dict[str, Any]]:
     result = CliRunner().invoke(cli, ["--root", str(root), "check", "--json", DOC])
     assert result.exit_code == 0, result.output
-    data: list[dict[str, object]] = json.loads(result.stdout)
+    data: list[dict[str, Any]] = json.loads(result.stdout)
     return data
 
 
 def test_every_planted_case(demo_root: Path) -> None:
     got = {}
     for f in findings(demo_root):
-        to = f["to"]
-        assert isinstance(to, dict)
-        got[(to["version"], f["commitment"])] = (f["outcome"], f["moved"], f["dimensions"])
+        got[(f["to"]["version"], f["commitment"])] = (f["outcome"], f["moved"], f["dimensions"])
     for key, expected in EXPECTED.items():
         assert got.get(key) == expected, key
     changed = {k for k, v in got.items() if v[0] != "retained" or v[1]}
@@ -59,26 +58,25 @@ def test_every_planted_case(demo_root: Path) -> None:
 
 
 def test_findings_carry_their_evidence(demo_root: Path) -> None:
-    by_key = {(f["to"]["version"], f["commitment"]): f for f in findings(demo_root)}  # type: ignore[index]
+    by_key = {(f["to"]["version"], f["commitment"]): f for f in findings(demo_root)}
     removal = by_key[("2.0", "pause-training")]
     evidence = removal["evidence"]
-    assert isinstance(evidence, dict)
     assert evidence["before"].startswith("If a model reaches CL-3 before")
     assert evidence["closest"] and evidence["score"] < 77
-    assert len(removal["from"]["sha256"]) == 64 and removal["from"]["version"] == "1.1"  # type: ignore[index]
+    assert len(removal["from"]["sha256"]) == 64 and removal["from"]["version"] == "1.1"
     weakened = by_key[("2.0", "external-testing")]["evidence"]
-    assert weakened["movements"] == [  # type: ignore[index]
+    assert weakened["movements"] == [
         {"dimension": "obligation", "direction": "weakened", "before": "will", "after": "may"}
     ]
-    assert "~~will~~ **may**" in weakened["word_diff"]  # type: ignore[index]
+    assert "~~will~~ **may**" in weakened["word_diff"]
     relocated = by_key[("2.1", "weight-security")]["evidence"]
-    assert relocated["relocated_to"]["document"] == "example-labs-security-standard"  # type: ignore[index]
+    assert relocated["relocated_to"]["document"] == "example-labs-security-standard"
 
 
 def test_every_commitment_checked_in_every_pair_until_removed(demo_root: Path) -> None:
-    pairs = {}
+    pairs: dict[str, list[str]] = {}
     for f in findings(demo_root):
-        pairs.setdefault(f["commitment"], []).append(f["to"]["version"])  # type: ignore[index]
+        pairs.setdefault(f["commitment"], []).append(f["to"]["version"])
     assert pairs["staff-reporting-channel"] == ["1.1", "2.0", "2.1", "2.2"]
     assert pairs["pause-training"] == ["1.1", "2.0"]  # checked, removed, then no longer
 
@@ -98,7 +96,7 @@ def test_a_captcha_between_versions_concludes_nothing(demo_root: Path, tmp_path:
     )
     assert result.exit_code == 0 and "SUSPECT" in result.output
     got = findings(root)
-    at_captcha = [f for f in got if f["to"]["date"] == "2024-08-01"]  # type: ignore[index]
+    at_captcha = [f for f in got if f["to"]["date"] == "2024-08-01"]
     assert at_captcha and {f["outcome"] for f in at_captcha} == {"unverifiable"}
     removed_at_captcha = [f for f in at_captcha if f["outcome"] == "removed"]
     assert removed_at_captcha == []
