@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from rapidfuzz.distance import Indel
 from ruamel.yaml import YAML
 
 from tracker.textnorm import for_matching
@@ -289,3 +290,26 @@ def _scope(a: str, b: str) -> list[Movement]:
     if lost and not [q for q in quantifiers if _phrase(q).search(b)] and lex:
         return [Movement(Dimension.SCOPE, Direction.DOWN, lost[0], "")]
     return []
+
+
+# --- whole-text comparisons ------------------------------------------------------------
+
+
+def document_similarity(a: str, b: str) -> float:
+    """Share of the words two versions have in common, in order (0-1)."""
+    return float(Indel.normalized_similarity(for_matching(a).split(), for_matching(b).split()))
+
+
+def word_diff(before: str, after: str) -> str:
+    """~~removed~~ **added**, word by word."""
+    a, b = before.split(), after.split()
+    out: list[str] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            out.extend(a[i1:i2])
+            continue
+        if i2 > i1:
+            out.append("~~" + " ".join(a[i1:i2]) + "~~")
+        if j2 > j1:
+            out.append("**" + " ".join(b[j1:j2]) + "**")
+    return " ".join(out)

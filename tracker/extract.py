@@ -541,6 +541,36 @@ def assess(
     return Health(status=status, reasons=reasons)
 
 
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What the extract stage makes of raw bytes; an extraction failure is a value here."""
+
+    text: str
+    health: Health
+    extractor: str
+    title: str | None
+
+
+def read(
+    raw: bytes,
+    media_type: str,
+    *,
+    select: str | None = None,
+    previous_good_chars: int | None = None,
+) -> Reading:
+    """Extract and judge in one step: the text (empty when extraction failed) and its health."""
+    extraction = None
+    error = None
+    try:
+        extraction = extract(raw, media_type, select=select)
+    except ExtractionError as exc:
+        error = str(exc)
+    health = assess(extraction, raw=raw, error=error, previous_good_chars=previous_good_chars)
+    if extraction is None:
+        return Reading("", health, media_type, None)
+    return Reading(extraction.text, health, extraction.extractor, extraction.title)
+
+
 def version_label(text: str, pattern: str | None) -> str | None:
     if not pattern:
         return None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import logging
 import mimetypes
 from collections.abc import Callable, Sequence
@@ -36,7 +35,6 @@ from tracker.store import (
     content_key,
     sha256,
 )
-from tracker.textnorm import for_matching
 
 log = logging.getLogger(__name__)
 
@@ -202,20 +200,14 @@ def _store_content(
     version_given: str | None = None,
 ) -> FetchOutcome:
     media_type = extract.sniff(raw, content_type, url or imported_from or "")
-    error = None
-    extraction = None
-    try:
-        extraction = extract.extract(raw, media_type, select=document.select)
-    except extract.ExtractionError as exc:
-        error = str(exc)
-    text = extraction.text if extraction is not None else ""
     previous_good = store.latest_good(document.id, before=taken_at)
-    health = extract.assess(
-        extraction,
-        raw=raw,
-        error=error,
+    reading = extract.read(
+        raw,
+        media_type,
+        select=document.select,
         previous_good_chars=len(previous_good.text()) if previous_good else None,
     )
+    text, health = reading.text, reading.health
     expected = document.format
     if expected is not None and expected is not _FORMAT_OF.get(media_type):
         health = Health(
@@ -257,14 +249,11 @@ def _store_content(
         raw_bytes=len(raw),
         text_sha256=sha256(text.encode("utf-8")),
         text_chars=len(text),
-        extractor=Extractor(
-            name=extraction.extractor if extraction else media_type,
-            version=extract.EXTRACTOR_VERSION,
-        ),
+        extractor=Extractor(name=reading.extractor, version=extract.EXTRACTOR_VERSION),
         health=health,
         version_label=extract.version_label(text, document.version_pattern),
         version_given=version_given,
-        title=extraction.title if extraction else None,
+        title=reading.title,
     )
     snapshot = store.write(meta, raw, text)
     verdict = "ok" if health.status is HealthStatus.OK else "SUSPECT: " + "; ".join(health.reasons)
@@ -347,22 +336,15 @@ def reextract(
             if snap.extractor.version == extract.EXTRACTOR_VERSION:
                 previous_chars = len(snap.text()) if snap.ok else previous_chars
                 continue
-            raw = snap.raw()
-            error = None
-            extraction = None
-            try:
-                extraction = extract.extract(raw, snap.meta.media_type, select=document.select)
-            except extract.ExtractionError as exc:
-                error = str(exc)
-            text = extraction.text if extraction is not None else ""
-            health = extract.assess(
-                extraction, raw=raw, error=error, previous_good_chars=previous_chars
+            reading = extract.read(
+                snap.raw(),
+                snap.meta.media_type,
+                select=document.select,
+                previous_good_chars=previous_chars,
             )
+            text, health = reading.text, reading.health
             record = Reextraction(
-                extractor=Extractor(
-                    name=extraction.extractor if extraction else snap.meta.media_type,
-                    version=extract.EXTRACTOR_VERSION,
-                ),
+                extractor=Extractor(name=reading.extractor, version=extract.EXTRACTOR_VERSION),
                 health=health,
                 text_sha256=sha256(text.encode("utf-8")),
                 text_chars=len(text),
@@ -480,7 +462,7 @@ def _check_document(store: Store, records: Records, record: RecordFile) -> list[
                 )
             continue
         before_text, after_text = last_good.text(), snap.text()
-        similarity = _document_similarity(before_text, after_text)
+        similarity = classify.document_similarity(before_text, after_text)
         for commitment in record.commitments:
             if commitment.stated > snap.meta.taken_at.date():
                 continue
@@ -521,7 +503,7 @@ def _judge(
             "after": now.passage,
             "section_after": now.section,
             "movements": [m.as_dict() for m in change.movements],
-            "word_diff": _word_diff(was.passage, now.passage),
+            "word_diff": classify.word_diff(was.passage, now.passage),
         }
         return _finding(
             document.id,
@@ -578,24 +560,3 @@ def _finding(
         "flags": list(flags),
         "announcement": None,  # set by the announce stage
     }
-
-
-def _document_similarity(a: str, b: str) -> float:
-    from rapidfuzz.distance import Indel
-
-    return float(Indel.normalized_similarity(for_matching(a).split(), for_matching(b).split()))
-
-
-def _word_diff(before: str, after: str) -> str:
-    """~~removed~~ **added**, word by word."""
-    a, b = before.split(), after.split()
-    out: list[str] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            out.extend(a[i1:i2])
-            continue
-        if i2 > i1:
-            out.append("~~" + " ".join(a[i1:i2]) + "~~")
-        if j2 > j1:
-            out.append("**" + " ".join(b[j1:j2]) + "**")
-    return " ".join(out)
