@@ -29,6 +29,7 @@ EXPECTED = {
     ("2.1", "weight-security"): ("relocated", False, []),  # case 14
     ("2.2", "incident-notification"): ("strengthened", False, ["threshold"]),  # case 7
     ("2.2", "safety-board-review"): ("weakened", False, ["actor"]),  # case 15
+    ("1.1", None): ("added", False, []),  # case 16: an untracked commitment-like sentence
 }
 
 

@@ -6,6 +6,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from tests.conftest import REPO
 from tracker import pipeline
 from tracker.cli import cli
 
@@ -44,5 +45,5 @@ def test_unknown_command_is_a_usage_error() -> None:
 
 
 def test_real_records_validate() -> None:
-    result = CliRunner().invoke(cli, ["--root", str(pipeline.REPO_ROOT), "validate"])
+    result = CliRunner().invoke(cli, ["--root", str(REPO), "validate"])
     assert result.exit_code == 0, result.output

@@ -7,57 +7,12 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from enum import StrEnum
-from functools import cache
-from pathlib import Path
-from typing import Any
 
 from rapidfuzz.distance import Indel
-from ruamel.yaml import YAML
 
+from tracker.lexicon import lexicon, patterns
+from tracker.models import Dimension, Direction, Movement, Outcome
 from tracker.textnorm import for_matching
-
-LEXICON_PATH = Path(__file__).parent / "data" / "lexicon.yaml"
-
-
-class Dimension(StrEnum):
-    SCOPE = "scope"
-    THRESHOLD = "threshold"
-    ACTOR = "actor"
-    OBLIGATION = "obligation"
-    DISCLOSURE = "disclosure"
-    CONSEQUENCE = "consequence"
-
-
-class Direction(StrEnum):
-    UP = "strengthened"
-    DOWN = "weakened"
-
-
-class Outcome(StrEnum):
-    RETAINED = "retained"
-    WEAKENED = "weakened"
-    STRENGTHENED = "strengthened"
-    REMOVED = "removed"
-    RELOCATED = "relocated"
-    ADDED = "added"
-    UNVERIFIABLE = "unverifiable"
-
-
-@dataclass(frozen=True, slots=True)
-class Movement:
-    dimension: Dimension
-    direction: Direction
-    before: str  # the words that moved it, as they stood before ("" when added)
-    after: str  # and after ("" when removed)
-
-    def as_dict(self) -> dict[str, str]:
-        return {
-            "dimension": str(self.dimension),
-            "direction": str(self.direction),
-            "before": self.before,
-            "after": self.after,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +25,6 @@ class Change:
     @property
     def dimensions(self) -> list[str]:
         return sorted({str(m.dimension) for m in self.movements})
-
-
-@cache
-def lexicon() -> dict[str, Any]:
-    data: dict[str, Any] = YAML(typ="safe").load(LEXICON_PATH.read_text("utf-8"))
-    return data
 
 
 def _phrase(term: str) -> re.Pattern[str]:
@@ -115,6 +64,10 @@ def _plain(text: str) -> str:
     return re.sub(r"[^\w\s%$.,;-]", " ", text)
 
 
+def _move(dimension: Dimension, direction: Direction, before: str, after: str) -> Movement:
+    return Movement(dimension=dimension, direction=direction, before=before, after=after)
+
+
 # --- dimensions ----------------------------------------------------------------------------
 
 
@@ -141,7 +94,7 @@ def _obligation(a: str, b: str) -> list[Movement]:
     if level_a == level_b:
         return []
     direction = Direction.UP if level_b > level_a else Direction.DOWN
-    return [Movement(Dimension.OBLIGATION, direction, word_a, word_b)]
+    return [_move(Dimension.OBLIGATION, direction, word_a, word_b)]
 
 
 def _conditions(a: str, b: str) -> list[Movement]:
@@ -150,9 +103,9 @@ def _conditions(a: str, b: str) -> list[Movement]:
     removed = [t for t in _found(terms, a) if t not in _found(terms, b)]
     out = []
     if added:
-        out.append(Movement(Dimension.CONSEQUENCE, Direction.DOWN, "", _clause(b, added[0])))
+        out.append(_move(Dimension.CONSEQUENCE, Direction.DOWN, "", _clause(b, added[0])))
     if removed and not added:
-        out.append(Movement(Dimension.CONSEQUENCE, Direction.UP, _clause(a, removed[0]), ""))
+        out.append(_move(Dimension.CONSEQUENCE, Direction.UP, _clause(a, removed[0]), ""))
     return out
 
 
@@ -175,7 +128,7 @@ def _timing(a: str, b: str) -> list[Movement]:
     if sa is None or sb is None or sa[0] == sb[0]:
         return []
     direction = Direction.DOWN if sb[0] > sa[0] else Direction.UP
-    return [Movement(Dimension.THRESHOLD, direction, sa[1], sb[1])]
+    return [_move(Dimension.THRESHOLD, direction, sa[1], sb[1])]
 
 
 _NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(%|x\b|times\b|[a-z]+)?")
@@ -208,7 +161,7 @@ def _numbers(a: str, b: str) -> list[Movement]:
             continue
         stronger = value_b > value_a if larger_stronger else value_b < value_a
         direction = Direction.UP if stronger else Direction.DOWN
-        out.append(Movement(Dimension.THRESHOLD, direction, words_a, words_b))
+        out.append(_move(Dimension.THRESHOLD, direction, words_a, words_b))
     return out
 
 
@@ -226,13 +179,13 @@ def _actor(raw_a: str, raw_b: str, a: str, b: str) -> list[Movement]:
     lost = sorted(named_a - named_b)
     generic = [t for t in _found(lex["generic"], b) if t not in _found(lex["generic"], a)]
     if lost and generic:
-        out.append(Movement(Dimension.ACTOR, Direction.DOWN, lost[0], generic[0]))
+        out.append(_move(Dimension.ACTOR, Direction.DOWN, lost[0], generic[0]))
     third_a, third_b = set(_found(lex["third_party"], a)), set(_found(lex["third_party"], b))
     if third_a - third_b and not third_b - third_a and not (lost and generic):
         word = sorted(third_a - third_b)[0]
-        out.append(Movement(Dimension.ACTOR, Direction.DOWN, word, ""))
+        out.append(_move(Dimension.ACTOR, Direction.DOWN, word, ""))
     elif third_b - third_a and not third_a - third_b:
-        out.append(Movement(Dimension.ACTOR, Direction.UP, "", sorted(third_b - third_a)[0]))
+        out.append(_move(Dimension.ACTOR, Direction.UP, "", sorted(third_b - third_a)[0]))
     return out
 
 
@@ -241,11 +194,11 @@ def _disclosure(a: str, b: str) -> list[Movement]:
     pub_a, pub_b = set(_found(lex["public"], a)), set(_found(lex["public"], b))
     priv_a, priv_b = set(_found(lex["private"], a)), set(_found(lex["private"], b))
     if pub_a and not pub_b:
-        return [Movement(Dimension.DISCLOSURE, Direction.DOWN, sorted(pub_a)[0], "")]
+        return [_move(Dimension.DISCLOSURE, Direction.DOWN, sorted(pub_a)[0], "")]
     if priv_b - priv_a:
-        return [Movement(Dimension.DISCLOSURE, Direction.DOWN, "", sorted(priv_b - priv_a)[0])]
+        return [_move(Dimension.DISCLOSURE, Direction.DOWN, "", sorted(priv_b - priv_a)[0])]
     if pub_b and not pub_a:
-        return [Movement(Dimension.DISCLOSURE, Direction.UP, "", sorted(pub_b)[0])]
+        return [_move(Dimension.DISCLOSURE, Direction.UP, "", sorted(pub_b)[0])]
     return []
 
 
@@ -282,13 +235,13 @@ def _scope(a: str, b: str) -> list[Movement]:
             for x in items_b[j1:j2]
         ]
         if len(items_b) > len(items_a):
-            return [Movement(Dimension.SCOPE, Direction.UP, ", ".join(gone), ", ".join(new))]
-        return [Movement(Dimension.SCOPE, Direction.DOWN, ", ".join(gone), ", ".join(new))]
+            return [_move(Dimension.SCOPE, Direction.UP, ", ".join(gone), ", ".join(new))]
+        return [_move(Dimension.SCOPE, Direction.DOWN, ", ".join(gone), ", ".join(new))]
     lex = lexicon()["scope"]
     quantifiers = ("all", "every", "each", "any")
     lost = [q for q in quantifiers if _phrase(q).search(a) and not _phrase(q).search(b)]
     if lost and not [q for q in quantifiers if _phrase(q).search(b)] and lex:
-        return [Movement(Dimension.SCOPE, Direction.DOWN, lost[0], "")]
+        return [_move(Dimension.SCOPE, Direction.DOWN, lost[0], "")]
     return []
 
 
@@ -313,3 +266,19 @@ def word_diff(before: str, after: str) -> str:
         if j2 > j1:
             out.append("**" + " ".join(b[j1:j2]) + "**")
     return " ".join(out)
+
+
+# --- commitment-like sentences ---------------------------------------------------------------
+
+
+def commitment_strength(sentence: str) -> int:
+    """How much a sentence reads as a commitment: 2 (will, must, shall, commit to ...),
+    1 (a statement of practice: "we conduct ..."), 0 (not one). Patterns: lexicon.yaml."""
+    text = for_matching(sentence)
+    if len(text.split()) < 6 or any(p.search(text) for p in patterns("not")):
+        return 0
+    if any(p.search(text) for p in patterns("strong")):
+        return 2
+    if any(p.search(text) for p in patterns("practice")):
+        return 1
+    return 0

@@ -304,18 +304,17 @@ def check(obj: Context, document_ids: tuple[str, ...], as_json: bool) -> None:
     _check_ids(records, document_ids)
     findings = pipeline.check_documents(obj.root, records, document_ids)
     if as_json:
-        _echo_json(findings)
+        _echo_json([f.as_json() for f in findings])
         return
     for f in findings:
-        if f["outcome"] == "retained" and not f["moved"]:
+        if not f.outcome.material and not f.moved:
             continue
-        to = f["to"]
-        assert isinstance(to, dict)
-        dims = ", ".join(f["dimensions"]) if f["dimensions"] else ""  # type: ignore[arg-type]
-        moved = " (moved)" if f["moved"] else ""
+        dims = f" [{', '.join(f.dimensions)}]" if f.dimensions else ""
+        moved = " (moved)" if f.moved else ""
+        verdict = f" {f.announcement}" if f.announcement else ""
+        what = f.commitment or f"untracked: {(f.evidence.after or f.evidence.before or '')[:70]}"
         click.echo(
-            f"{f['document']} {to['version'] or to['date']}: {f['commitment']}: "
-            f"{f['outcome']}{moved}{' [' + dims + ']' if dims else ''}"
+            f"{f.document} {f.to.version or f.to.date}: {what}: {f.outcome}{moved}{dims}{verdict}"
         )
 
 

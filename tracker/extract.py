@@ -3,6 +3,7 @@ judge whether the result looks like the document or like something broken."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from statistics import median
 
+import feedparser
 import pypdfium2
 import pypdfium2.raw as pdfium_c
 import trafilatura
@@ -47,6 +49,10 @@ def sniff(body: bytes, content_type: str | None, url: str = "") -> str:
     if head.startswith(b"%PDF-"):
         return "application/pdf"
     lowered = head.lower()
+    if re.search(rb"<rss[\s>]|<rdf:rdf[\s>]", lowered):
+        return "application/rss+xml"
+    if re.search(rb"<feed[\s>]", lowered) and b"<html" not in lowered:
+        return "application/atom+xml"
     if lowered.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<body" in lowered:
         return "text/html"
     if declared in EXTRACTORS:
@@ -466,7 +472,24 @@ def _pdf_text(pages: list[list[_PdfLine]]) -> str:
     return clean("\n\n".join(out))
 
 
+def extract_feed(body: bytes, select: str | None = None) -> Extraction:
+    """An RSS or Atom feed as text: one section per item (title, date, link, summary)."""
+    parsed = feedparser.parse(body)
+    if parsed.get("bozo") and not parsed.entries:
+        raise ExtractionError(f"not a readable feed: {parsed.get('bozo_exception')}")
+    out = []
+    for item in parsed.entries:
+        summary = re.sub(r"<[^>]+>", " ", html.unescape(item.get("summary", "") or ""))
+        lines = [f"## {item.get('title', '(untitled)')}"]
+        lines += [v for v in (item.get("published") or item.get("updated"), item.get("link")) if v]
+        out.append("\n\n".join([*lines, " ".join(summary.split())]))
+    title = parsed.feed.get("title")
+    return Extraction(clean("\n\n".join(out)), DocumentFormat.TEXT, "feedparser", title)
+
+
 EXTRACTORS: dict[str, Callable[[bytes, str | None], Extraction]] = {
+    "application/rss+xml": extract_feed,
+    "application/atom+xml": extract_feed,
     "application/pdf": extract_pdf,
     "text/html": extract_html,
     "application/xhtml+xml": extract_html,

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from rapidfuzz import fuzz
+import numpy as np
+from rapidfuzz import fuzz, process
 
 from tracker.textnorm import for_matching
 
@@ -66,19 +67,75 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(" ".join(text.split())) if s.strip()]
 
 
+_ELLIPSIS = re.compile(r"\s*(?:\[\s*(?:\.\s*){3}\]|\[\u2026\]|\.\.\.|\u2026)\s*")
+
+
+def quote_parts(quote: str) -> list[str]:
+    """The sentences of a quote; an elision ("...", "[...]") also separates parts, since the
+    words around it need not be next to each other in the document."""
+    out = []
+    for chunk in _ELLIPSIS.split(quote):
+        out.extend(sentences(chunk))
+    return [p for p in out if len(for_matching(p)) >= 3]
+
+
+def _outside(paras: list[Paragraph], exclude: str | Sequence[str]) -> list[Paragraph]:
+    patterns = [re.compile(e) for e in ([exclude] if isinstance(exclude, str) else exclude)]
+    if not patterns:
+        return paras
+    kept = [
+        p for p in paras if p.section is None or not any(pat.search(p.section) for pat in patterns)
+    ]
+    return [Paragraph(p.text, p.section, i) for i, p in enumerate(kept)]
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    text: str
+    section: str | None
+    norm: str  # for_matching(text)
+
+
+def document_sentences(text: str, *, exclude: str | Sequence[str] = ()) -> list[Sentence]:
+    """Every sentence of the document, with its section, outside the `exclude` sections."""
+    out = []
+    for para in _outside(paragraphs(text), exclude):
+        for sentence in sentences(para.text):
+            out.append(Sentence(sentence, para.section, for_matching(sentence)))
+    return out
+
+
+SAME_SENTENCE = 80.0  # a sentence scoring below this against every other has no counterpart
+
+
+def unmatched(
+    ours: Sequence[Sentence], theirs: Sequence[Sentence], *, threshold: float = SAME_SENTENCE
+) -> list[tuple[Sentence, Sentence | None, float]]:
+    """The sentences of `ours` with no counterpart in `theirs`: each with the closest one and
+    its score. Exact equals are skipped first; the rest are scored all at once."""
+    present = {s.norm for s in theirs}
+    pending = [s for s in ours if s.norm not in present]
+    if not pending:
+        return []
+    if not theirs:
+        return [(s, None, 0.0) for s in pending]
+    scores = process.cdist(
+        [s.norm for s in pending], [s.norm for s in theirs], scorer=fuzz.ratio, dtype=np.uint8
+    )
+    out = []
+    for row, sentence in zip(scores, pending, strict=True):
+        best = int(row.argmax())
+        score = float(row[best])
+        if score < threshold:
+            out.append((sentence, theirs[best], score))
+    return out
+
+
 def locate(quote: str, text: str, *, exclude: str | Sequence[str] = ()) -> Match:
     """The best counterpart of `quote` in `text`, outside sections whose heading matches the
     regular expression(s) `exclude` (the changelog: an entry announcing a removal quotes the
     removed words, and must not count as the commitment still being there)."""
-    paras = paragraphs(text)
-    patterns = [re.compile(e) for e in ([exclude] if isinstance(exclude, str) else exclude)]
-    if patterns:
-        paras = [
-            p
-            for p in paras
-            if p.section is None or not any(pat.search(p.section) for pat in patterns)
-        ]
-        paras = [Paragraph(p.text, p.section, i) for i, p in enumerate(paras)]
+    paras = _outside(paragraphs(text), exclude)
     if not paras:
         return Match(0.0, Method.FUZZY, "", None, -1)
     para = next((p for p in paras if quote in p.text), None)
@@ -97,7 +154,7 @@ def locate(quote: str, text: str, *, exclude: str | Sequence[str] = ()) -> Match
             joined = f"{paras[i].text} {paras[i + 1].text}"
             return Match(100.0, Method.NORMALIZED, _passage(quote, joined), paras[i].section, i)
     whole = _best_window(target, paras, normalized)
-    parts = sentences(quote)
+    parts = quote_parts(quote)
     if len(parts) > 1:
         pieces = [_best_window(for_matching(s), paras, normalized) for s in parts]
         weights = [len(s) for s in parts]

@@ -248,3 +248,230 @@ class SnapshotMeta(Strict):
         default=None, description="A version label given by hand (`tracker import --version`)."
     )
     title: str | None = None
+
+
+# --- findings and reports --------------------------------------------------------------------
+
+
+class Outcome(StrEnum):
+    """What happened to a commitment between two snapshots (the codebook's outcome codes)."""
+
+    RETAINED = "retained"  # R
+    WEAKENED = "weakened"  # W
+    STRENGTHENED = "strengthened"  # S
+    REMOVED = "removed"  # X
+    RELOCATED = "relocated"  # L
+    ADDED = "added"  # A
+    UNVERIFIABLE = "unverifiable"  # the newer snapshot is suspect: nothing concluded
+
+    @property
+    def code(self) -> str:
+        return OUTCOME_CODES[self]
+
+    @property
+    def material(self) -> bool:
+        return self not in (Outcome.RETAINED, Outcome.UNVERIFIABLE)
+
+
+OUTCOME_CODES = {
+    Outcome.RETAINED: "R",
+    Outcome.WEAKENED: "W",
+    Outcome.STRENGTHENED: "S",
+    Outcome.REMOVED: "X",
+    Outcome.RELOCATED: "L",
+    Outcome.ADDED: "A",
+    Outcome.UNVERIFIABLE: "-",
+}
+
+
+class Dimension(StrEnum):
+    SCOPE = "scope"
+    THRESHOLD = "threshold"
+    ACTOR = "actor"
+    OBLIGATION = "obligation"
+    DISCLOSURE = "disclosure"
+    CONSEQUENCE = "consequence"
+
+
+class Direction(StrEnum):
+    UP = "strengthened"
+    DOWN = "weakened"
+
+
+class Verdict(StrEnum):
+    """Was a material change identified in the provider's own account of the revision?"""
+
+    ANNOUNCED = "announced"  # the account identifies the change and its direction
+    PARTIAL = "partial"  # it names the commitment or its class, not the direction
+    SILENT = "silent"  # an account exists and does not identify the change
+    NO_ACCOUNT = "no-account"  # no account was published for the revision
+    ACKNOWLEDGED_LATE = "acknowledged-late"  # silent then, identified by a later account
+
+
+class Flag(StrEnum):
+    MIX = "MIX"  # moved both ways; coded weakened (codebook 11.3)
+    REWRITTEN = "document-rewritten-review-needed"  # removal in a document rewritten past half
+    LOW_CONFIDENCE = "low-confidence-match"  # the counterpart is a loose match: review it
+
+
+class SnapshotRef(Strict):
+    """A snapshot as findings cite it."""
+
+    id: str
+    date: str = Field(description="The date the snapshot was taken (UTC), ISO 8601.")
+    version: str | None = None
+    sha256: str = Field(description="sha256 of the raw bytes as received.")
+    text_sha256: str | None = None
+    url: str | None = None
+    archive_url: str | None = Field(
+        default=None, description="The Wayback Machine's capture of the URL nearest that date."
+    )
+
+
+class Movement(Strict):
+    """One materiality dimension that moved, which way, and the words that moved it."""
+
+    dimension: Dimension
+    direction: Direction
+    before: str = Field(description="The words as they stood before ('' when added).")
+    after: str = Field(description="The words after ('' when removed).")
+
+
+class AccountSource(StrEnum):
+    CHANGELOG_SECTION = "changelog-section"
+    PAGE = "page"
+    FEED = "feed"
+
+
+class AccountEntry(Strict):
+    """A piece of the provider's account of a revision: an entry, a page's new lines, a post."""
+
+    source: AccountSource
+    where: str = Field(description="The document id, page or feed URL the entry comes from.")
+    date: str | None = Field(default=None, description="The entry's date, when it has one.")
+    version: str | None = Field(default=None, description="The version the entry is about.")
+    title: str | None = None
+    url: str | None = None
+    text: str
+
+
+class AccountMatch(Strict):
+    """The account text that identifies (or names) a change."""
+
+    entry: AccountEntry
+    sentence: str = Field(description="The sentence of the entry that matched.")
+    terms: list[str] = Field(default_factory=list, description="The words that matched.")
+    direction_words: list[str] = Field(default_factory=list)
+
+
+class LateAcknowledgement(Strict):
+    """A later account that identified an earlier silent change."""
+
+    version: str | None
+    date: str
+    delay_days: int
+    attributed_correctly: bool = Field(
+        description="Whether the account attributes the change to the revision in which the "
+        "text actually changed."
+    )
+    attributed_to: str | None = Field(
+        default=None, description="The version the account files the change under."
+    )
+    match: AccountMatch
+
+
+class Relocation(Strict):
+    document: str
+    snapshot: SnapshotRef
+
+
+class Evidence(Strict):
+    before: str | None = Field(default=None, description="The passage in the older snapshot.")
+    after: str | None = Field(default=None, description="Its counterpart in the newer one.")
+    section_before: str | None = None
+    section_after: str | None = None
+    score: float | None = Field(default=None, description="Match score of the counterpart, 0-100.")
+    method: str | None = None
+    word_diff: str | None = None
+    movements: list[Movement] = Field(default_factory=list)
+    closest: str | None = Field(
+        default=None, description="For a removal: the closest passage that remains."
+    )
+    closest_section: str | None = None
+    relocated_to: Relocation | None = None
+    reasons: list[str] = Field(
+        default_factory=list, description="Why a snapshot is suspect (unverifiable findings)."
+    )
+    account: list[AccountMatch] = Field(
+        default_factory=list, description="The account text that identifies the change."
+    )
+    sources_checked: list[str] = Field(
+        default_factory=list, description="Every account source consulted for the verdict."
+    )
+
+
+class Finding(Strict):
+    """One commitment (or untracked commitment-like sentence) in one snapshot pair."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    document: str
+    commitment: str | None = Field(description="The commitment id; null for untracked sentences.")
+    title: str | None = None
+    from_: SnapshotRef = Field(alias="from")
+    to: SnapshotRef
+    outcome: Outcome
+    moved: bool = False
+    dimensions: list[Dimension] = Field(default_factory=list)
+    flags: list[Flag] = Field(default_factory=list)
+    announcement: Verdict | None = Field(
+        default=None, description="Null when nothing material changed."
+    )
+    acknowledged: LateAcknowledgement | None = None
+    evidence: Evidence = Field(default_factory=Evidence)
+
+    @property
+    def flagged(self) -> bool:
+        """A material change the provider's account does not identify in its own revision."""
+        return self.outcome.material and self.announcement in (
+            Verdict.SILENT,
+            Verdict.PARTIAL,
+            Verdict.ACKNOWLEDGED_LATE,
+        )
+
+    def as_json(self) -> dict[str, object]:
+        data: dict[str, object] = self.model_dump(mode="json", by_alias=True)
+        return data
+
+
+class SectionChange(Strict):
+    """How one section of the document changed between the two snapshots."""
+
+    section: str
+    change: Literal["added", "removed", "changed", "unchanged"]
+    words_added: int = 0
+    words_removed: int = 0
+
+
+class DocumentRef(Strict):
+    id: str
+    company: str
+    title: str
+    url: str
+
+
+class Report(Strict):
+    """reports/<doc>/<date>-<hash>.json: every finding of one snapshot pair with a change."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    schema_version: Literal[1] = 1
+    document: DocumentRef
+    from_: SnapshotRef = Field(alias="from")
+    to: SnapshotRef
+    similarity: float = Field(
+        description="Share of words the two versions have in common, in order."
+    )
+    findings: list[Finding]
+    sections: list[SectionChange]
+    word_diff: str = Field(description="The whole document's word diff, markdown.")

@@ -31,6 +31,8 @@ RAW_EXTENSIONS = {
     "application/xhtml+xml": "html",
     "text/plain": "txt",
     "text/markdown": "md",
+    "application/rss+xml": "xml",
+    "application/atom+xml": "xml",
 }
 
 
@@ -46,6 +48,11 @@ def content_key(text: str) -> str:
     """What "the same text" means for de-duplication: words in order, whitespace ignored, so a
     re-flowed PDF whose paragraphs break differently is not a new version."""
     return sha256(" ".join(text.split()).encode("utf-8"))
+
+
+def account_document_id(url: str) -> str:
+    """Where a page or post of a provider's account is stored when no record tracks it."""
+    return "account-" + sha256(url.encode("utf-8"))[:16]
 
 
 def snapshot_id(when: datetime) -> str:

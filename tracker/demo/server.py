@@ -10,6 +10,9 @@ from types import TracebackType
 
 from tracker.demo import build
 
+# The built files name the site by this address; the server answers with its own instead.
+PLACEHOLDER = "https://example-labs.invalid"
+
 _TYPES = {
     ".pdf": "application/pdf",
     ".html": "text/html; charset=utf-8",
@@ -34,7 +37,10 @@ class DemoSite:
                 if path is None:
                     self._send(404, b"not found", "text/plain")
                     return
-                self._send(200, path.read_bytes(), _TYPES.get(Path(path).suffix, "text/plain"))
+                body = path.read_bytes()
+                if path.suffix in (".html", ".xml"):
+                    body = body.replace(PLACEHOLDER.encode(), site.url.encode())
+                self._send(200, body, _TYPES.get(Path(path).suffix, "text/plain"))
 
             def _send(self, status: int, body: bytes, content_type: str) -> None:
                 self.send_response(status)

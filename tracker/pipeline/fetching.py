@@ -1,27 +1,26 @@
-"""The only module that sequences the stages: records, fetch, extract, store, check, report."""
+"""Sequencing of fetch, import and re-extraction: records -> fetch -> extract -> store."""
 
 from __future__ import annotations
 
 import logging
 import mimetypes
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
-from tracker import classify, extract, locate, records
-from tracker.classify import Outcome
+from tracker import announce, extract
 from tracker.fetch import Fetcher, FetchFailure, follow_link
 from tracker.models import (
-    ChangelogSection,
     Document,
     DocumentFormat,
     Extractor,
+    FeedSource,
     FetcherKind,
     Health,
     HealthStatus,
-    RecordFile,
+    PageSource,
     SnapshotMeta,
 )
 from tracker.records import Records
@@ -29,40 +28,14 @@ from tracker.store import (
     RAW_EXTENSIONS,
     FetchState,
     Reextraction,
-    Snapshot,
     Store,
     UrlState,
+    account_document_id,
     content_key,
     sha256,
 )
 
 log = logging.getLogger(__name__)
-
-SCHEMA_DIR = Path(__file__).parent / "schema"
-REPO_ROOT = Path(__file__).parent.parent
-
-
-def load(root: Path, *, today: date) -> Records:
-    """Load and validate every record; raises records.RecordsInvalid with every error."""
-    return records.load_records(root, today=today)
-
-
-def schemas() -> dict[str, str]:
-    """File name -> JSON text of every schema the package publishes."""
-    return {"record.schema.json": records.dump_schema(records.record_json_schema())}
-
-
-def write_schemas(folder: Path = SCHEMA_DIR) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in sorted(schemas().items()):
-        path = folder / name
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-        written.append(path)
-    return written
-
 
 # --- fetch, import ---------------------------------------------------------------------------
 
@@ -117,7 +90,46 @@ def fetch_documents(
         except Exception as exc:  # a bug or a disk error in one document must not stop the rest
             log.exception("%s: fetch failed unexpectedly", doc_id)
             outcomes.append(FetchOutcome(doc_id, FetchStatus.FAILED, f"internal error: {exc}"))
+        outcomes.extend(_fetch_accounts(document, store, fetcher))
     return outcomes
+
+
+MAX_POSTS_PER_RUN = 20
+
+
+def _fetch_accounts(document: Document, store: Store, fetcher: Fetcher) -> list[FetchOutcome]:
+    """The provider's account pages and feeds that no record tracks (feeds with the posts
+    they link, so the evidence is kept), stored under account-<hash> documents."""
+    out = []
+    for source in document.announcements:
+        if isinstance(source, PageSource) and source.url:
+            out.append(_fetch_account(document, source.url, store, fetcher))
+        elif isinstance(source, FeedSource):
+            feed = _fetch_account(document, source.url, store, fetcher)
+            out.append(feed)
+            latest = store.latest(account_document_id(source.url))
+            if latest is None or feed.status is FetchStatus.FAILED:
+                continue
+            items = announce.feed_items(latest.raw(), where=source.url)
+            links = [i.url for i in items if i.url and i.url.startswith(("http://", "https://"))]
+            pending = [u for u in links if store.latest(account_document_id(u)) is None]
+            for link in pending[:MAX_POSTS_PER_RUN]:
+                out.append(_fetch_account(document, link, store, fetcher))
+    return out
+
+
+def _fetch_account(document: Document, url: str, store: Store, fetcher: Fetcher) -> FetchOutcome:
+    target = Document(
+        id=account_document_id(url),
+        company=document.company,
+        title=f"Account of revisions: {url}",
+        url=url,
+    )
+    try:
+        return replace(_fetch_one(target, store, fetcher), document=f"{document.id} account {url}")
+    except Exception as exc:  # one account source must not stop the run
+        log.exception("%s: fetch failed unexpectedly", url)
+        return FetchOutcome(target.id, FetchStatus.FAILED, f"internal error: {exc}")
 
 
 def _fetch_one(document: Document, store: Store, fetcher: Fetcher) -> FetchOutcome:
@@ -363,200 +375,3 @@ def reextract(
                 )
             )
     return done
-
-
-# --- demo ---------------------------------------------------------------------------------------
-
-DEMO_PLACEHOLDER = "https://example-labs.invalid"
-
-
-def demo(workspace: Path, *, progress: Callable[[str], None]) -> list[tuple[date, FetchOutcome]]:
-    """Build a workspace from the bundled fictional corpus, serve its site history on a local
-    HTTP server, and fetch it day by day as the scheduled job would have."""
-    from tracker.demo import build
-    from tracker.demo.server import DemoSite
-
-    if (workspace / "snapshots").exists():
-        raise DemoExists(f"{workspace} already holds snapshots; pick an empty folder or remove it")
-    results: list[tuple[date, FetchOutcome]] = []
-    with DemoSite() as site:
-        target = workspace / "commitments"
-        for source in sorted((build.CORPUS / "commitments").rglob("*.yaml")):
-            dest = target / source.relative_to(build.CORPUS / "commitments")
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_text(
-                source.read_text("utf-8").replace(DEMO_PLACEHOLDER, site.url), encoding="utf-8"
-            )
-        loaded = load(workspace, today=date.today())
-        for day in build.state_dates():
-            site.day = day
-            noon = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
-            fetcher = Fetcher(min_interval=0.0, backoff=0.0, now=_fixed(noon))
-            served = build.site_on(day)
-            published = [
-                doc.id
-                for doc in loaded.documents.values()
-                if doc.url.removeprefix(site.url) in served
-            ]
-            try:
-                for outcome in fetch_documents(workspace, loaded, published, fetcher=fetcher):
-                    results.append((day, outcome))
-                    progress(f"{day} {outcome.document}: {outcome.status}: {outcome.message}")
-            finally:
-                fetcher.close()
-    return results
-
-
-def _fixed(when: datetime) -> Callable[[], datetime]:
-    return lambda: when
-
-
-class DemoExists(Exception):
-    """The demo would write into a workspace that already has snapshots."""
-
-
-# --- check ------------------------------------------------------------------------------------
-
-REWRITTEN_BELOW = 0.5  # word similarity of two versions under which removals need review
-
-
-def _snapshot_ref(snap: Snapshot) -> dict[str, object]:
-    return {
-        "id": snap.id,
-        "date": snap.meta.taken_at.date().isoformat(),
-        "version": snap.version_label or snap.meta.version_given,
-        "sha256": snap.meta.raw_sha256,
-        "url": snap.meta.url,
-    }
-
-
-def check_documents(
-    root: Path, records: Records, document_ids: Sequence[str] = ()
-) -> list[dict[str, object]]:
-    """One finding per commitment per snapshot pair (retained ones too), as JSON-ready dicts."""
-    store = Store(root)
-    findings: list[dict[str, object]] = []
-    for doc_id in list(document_ids) or sorted(records.documents):
-        findings.extend(_check_document(store, records, records.get(doc_id).record))
-    return findings
-
-
-def _changelog_pattern(document: Document) -> list[str]:
-    return [s.heading for s in document.announcements if isinstance(s, ChangelogSection)]
-
-
-def _check_document(store: Store, records: Records, record: RecordFile) -> list[dict[str, object]]:
-    document = record.document
-    exclude = _changelog_pattern(document)
-    out: list[dict[str, object]] = []
-    last_good: Snapshot | None = None
-    for snap in store.snapshots(document.id):
-        if last_good is None:
-            last_good = snap if snap.ok else None
-            continue
-        if not snap.ok:
-            for commitment in record.commitments:
-                out.append(
-                    _finding(document.id, commitment.id, last_good, snap, Outcome.UNVERIFIABLE)
-                    | {"evidence": {"reasons": snap.health.reasons}}
-                )
-            continue
-        before_text, after_text = last_good.text(), snap.text()
-        similarity = classify.document_similarity(before_text, after_text)
-        for commitment in record.commitments:
-            if commitment.stated > snap.meta.taken_at.date():
-                continue
-            wording = commitment.wording_on(snap.meta.taken_at.date())
-            was = locate.locate(wording, before_text, exclude=exclude)
-            if not was.found:
-                continue  # not in the earlier version (removed before, or not yet stated)
-            now = locate.locate(wording, after_text, exclude=exclude)
-            out.append(
-                _judge(
-                    store, records, document, commitment.id, last_good, snap, was, now, similarity
-                )
-            )
-        last_good = snap
-    return out
-
-
-def _judge(
-    store: Store,
-    records: Records,
-    document: Document,
-    commitment_id: str,
-    before: Snapshot,
-    after: Snapshot,
-    was: locate.Match,
-    now: locate.Match,
-    similarity: float,
-) -> dict[str, object]:
-    evidence: dict[str, object] = {
-        "before": was.passage,
-        "section_before": was.section,
-        "score": round(now.score, 1),
-    }
-    if now.found:
-        change = classify.classify(was.passage, now.passage)
-        flags = ["MIX"] if change.mixed else []
-        evidence |= {
-            "after": now.passage,
-            "section_after": now.section,
-            "movements": [m.as_dict() for m in change.movements],
-            "word_diff": classify.word_diff(was.passage, now.passage),
-        }
-        return _finding(
-            document.id,
-            commitment_id,
-            before,
-            after,
-            change.outcome,
-            moved=was.section != now.section,
-            dimensions=change.dimensions,
-            flags=flags,
-        ) | {"evidence": evidence}
-    for companion in document.companions:
-        found = store.latest_good(companion, before=after.meta.taken_at + timedelta(days=1))
-        if found is None:
-            continue
-        there = locate.locate(was.passage, found.text())
-        if there.found:
-            evidence |= {
-                "after": there.passage,
-                "section_after": there.section,
-                "relocated_to": {"document": companion, **_snapshot_ref(found)},
-            }
-            return _finding(document.id, commitment_id, before, after, Outcome.RELOCATED) | {
-                "evidence": evidence
-            }
-    evidence |= {"closest": now.passage, "closest_section": now.section}
-    flags = []
-    if similarity < REWRITTEN_BELOW:
-        flags.append("document-rewritten-review-needed")
-    return _finding(document.id, commitment_id, before, after, Outcome.REMOVED, flags=flags) | {
-        "evidence": evidence
-    }
-
-
-def _finding(
-    document: str,
-    commitment: str | None,
-    before: Snapshot,
-    after: Snapshot,
-    outcome: Outcome,
-    *,
-    moved: bool = False,
-    dimensions: Sequence[str] = (),
-    flags: Sequence[str] = (),
-) -> dict[str, object]:
-    return {
-        "document": document,
-        "commitment": commitment,
-        "from": _snapshot_ref(before),
-        "to": _snapshot_ref(after),
-        "outcome": str(outcome),
-        "moved": moved,
-        "dimensions": list(dimensions),
-        "flags": list(flags),
-        "announcement": None,  # set by the announce stage
-    }
