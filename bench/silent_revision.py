@@ -26,7 +26,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from rapidfuzz import fuzz
+
 from tracker import pipeline
+from tracker.models import Finding, Flag, Outcome
+from tracker.textnorm import for_matching
 
 OUTCOME_CODE = {
     "retained": "R",
@@ -45,6 +49,7 @@ ANNOUNCEMENT_CODE = {
     "acknowledged-late": "SIL",  # late is silent for the revision in which the text changed
 }
 CODES = ["R", "W", "S", "X", "L", "A"]
+COLUMNS = ["R", "W", "S", "X", "X?", "L", "-", "?"]
 
 
 @dataclass
@@ -162,23 +167,43 @@ def run_pair(corpus: Path, pair: dict[str, str], rows: list[dict[str, str]]) -> 
         started = time.perf_counter()
         findings = pipeline.check_documents(root, records, [doc_id])
         result.seconds = time.perf_counter() - started
-    ours = {f["commitment"]: f for f in findings if f["commitment"] is not None}
+    ours = {f.commitment: f for f in findings if f.commitment is not None}
     for cid, row_id in sorted(ids.items()):
         row = next(r for r in rows if r["commitment_id"] == row_id)
         finding = ours.get(cid)
-        code = OUTCOME_CODE[str(finding["outcome"])] if finding else "?"
-        dims = ",".join(finding["dimensions"]) if finding else ""  # type: ignore[arg-type]
+        code = _code(finding) if finding else "?"
+        dims = ",".join(finding.dimensions) if finding else ""
         result.rows.append((row_id, row["ADJ_outcome"], code, dims))
-        if row["ADJ_material"] == "yes" and finding and finding.get("announcement"):
-            ann = ANNOUNCEMENT_CODE.get(str(finding["announcement"]), "?")
-            result.announcements.append((row["ADJ_announcement"], ann))
-    untracked = [f for f in findings if f["commitment"] is None]
-    result.untracked_added = sum(1 for f in untracked if f["outcome"] == "added")
-    result.untracked_removed = sum(1 for f in untracked if f["outcome"] == "removed")
-    result.ours_material = sum(
-        1 for f in findings if f["outcome"] not in ("retained", "unverifiable")
+        if row["ADJ_material"] == "yes" and finding and finding.announcement:
+            result.announcements.append(
+                (row["ADJ_announcement"], ANNOUNCEMENT_CODE[str(finding.announcement)])
+            )
+    added = [f for f in findings if f.commitment is None and f.outcome is Outcome.ADDED]
+    result.untracked_added = len(added)
+    result.untracked_removed = sum(
+        1 for f in findings if f.commitment is None and f.outcome is Outcome.REMOVED
     )
+    # A rows (new commitments in v_next): found when one of our untracked additions lies
+    # inside the passage the study quotes
+    for row in rows:
+        if row["ADJ_outcome"] != "A":
+            continue
+        target = for_matching(row["v_next_text"])
+        hit = any(
+            fuzz.partial_ratio(for_matching(f.evidence.after or ""), target) >= 90 for f in added
+        )
+        result.rows.append((row["commitment_id"], "A", "A" if hit else "?", ""))
+    result.ours_material = sum(1 for f in findings if f.outcome.material)
     return result
+
+
+def _code(finding: Finding) -> str:
+    """Our outcome as the study's code; a removal in a rewritten document is a lead to review
+    (X?), not a claim."""
+    code = OUTCOME_CODE[str(finding.outcome)]
+    if finding.outcome is Outcome.REMOVED and Flag.REWRITTEN in finding.flags:
+        return "X?"
+    return code
 
 
 def kappa(pairs: list[tuple[str, str]]) -> float:
@@ -193,11 +218,12 @@ def kappa(pairs: list[tuple[str, str]]) -> float:
 
 def summarize(name: str, rows: list[tuple[str, str, str, str]],
               announcements: list[tuple[str, str]]) -> dict[str, Any]:
-    scored = [(t, o) for _, t, o, _ in rows if t != "A"]
-    matrix = {t: {o: 0 for o in [*CODES[:-1], "-", "?"]} for t in CODES[:-1]}
-    for t, o in scored:
-        matrix.setdefault(t, {}).setdefault(o, 0)
-        matrix[t][o] += 1
+    additions = [(t, o) for _, t, o, _ in rows if t == "A"]
+    scored = [(t, "X" if o == "X?" else o) for _, t, o, _ in rows if t != "A"]
+    claimed = [(t, o) for _, t, o, _ in rows if t != "A"]
+    matrix = {t: {o: 0 for o in COLUMNS} for t in CODES[:-1]}
+    for t, o in claimed:
+        matrix[t][o] = matrix[t].get(o, 0) + 1
 
     def recall(code: str) -> float | None:
         total = sum(1 for t, _ in scored if t == code)
@@ -219,13 +245,19 @@ def summarize(name: str, rows: list[tuple[str, str, str, str]],
         "recall_W": recall("W"),
         "flagged_X": flagged("X"),
         "flagged_W": flagged("W"),
-        "false_removed_on_R": sum(1 for t, o in scored if t == "R" and o == "X"),
+        "false_removed_on_R": sum(1 for t, o in claimed if t == "R" and o == "X"),
+        "review_leads_on_R": sum(1 for t, o in claimed if t == "R" and o == "X?"),
+        "recall_A": (
+            round(sum(1 for _, o in additions if o == "A") / len(additions), 3)
+            if additions else None
+        ),
         "confusion": matrix,
         "announcement_agreement": (
             round(sum(1 for t, o in announcements if t == o) / len(announcements), 3)
             if announcements else None
         ),
         "announcement_kappa": round(kappa(announcements), 3) if announcements else None,
+        "announcement_confusion": dict(Counter(announcements)),
         "srr_strict": round(strict_sil / len(announcements), 3) if announcements else None,
         "srr_lenient": round(lenient_sil / len(announcements), 3) if announcements else None,
     }
@@ -237,12 +269,17 @@ def _print_summary(summary: dict[str, Any], extra: str = "") -> None:
         f"rows {summary['rows']}  agreement {summary['agreement']}  kappa {summary['kappa']}  "
         f"recall X {summary['recall_X']} W {summary['recall_W']}  "
         f"(flagged as a change: X {summary['flagged_X']} W {summary['flagged_W']})  "
-        f"false removed on R: {summary['false_removed_on_R']}"
+        f"false removed on R: {summary['false_removed_on_R']} "
+        f"(review leads on R: {summary['review_leads_on_R']})  recall A {summary['recall_A']}"
     )
-    cols = [*CODES[:-1], "-", "?"]
+    cols = COLUMNS
     print("truth\\ours " + " ".join(f"{c:>4}" for c in cols))
     for t, counts in summary["confusion"].items():
         print(f"{t:>10} " + " ".join(f"{counts.get(c, 0):>4}" for c in cols))
+    if summary.get("announcement_confusion"):
+        print("announcement truth\\ours: " + "  ".join(
+            f"{t}->{o}: {n}" for (t, o), n in sorted(summary["announcement_confusion"].items())
+        ))
     if summary["announcement_agreement"] is not None:
         print(
             f"announcement agreement {summary['announcement_agreement']} "
@@ -282,14 +319,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"pairs": summaries, "pooled": pooled}, indent=2))
         return 0
     for result, summary in zip(results, summaries, strict=True):
-        truth_a = sum(1 for _, t, _, _ in result.rows if t == "A")
         _print_summary(
             summary,
             f"({result.seconds:.1f} s; material changes: ours {result.ours_material}, "
             f"paper {result.paper_material}; untracked added {result.untracked_added}, "
             f"removed {result.untracked_removed})",
         )
-        del truth_a
         if args.rows:
             for row_id, truth, ours, dims in result.rows:
                 if truth != ours and truth != "A":

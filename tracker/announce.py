@@ -8,6 +8,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import date, datetime, timedelta
 from html import unescape
 
@@ -218,6 +219,7 @@ class Subject:
     after: str
     movements: tuple[Movement, ...]
     rivals: tuple[str, ...] = field(default=())  # texts of the document's other commitments
+    uncertain: bool = False  # a removal lead (document rewritten): the change may be a rewording
 
     @property
     def text(self) -> str:
@@ -231,9 +233,12 @@ def _stem(word: str) -> str:
     return word
 
 
-def stems(text: str) -> set[str]:
+@cache
+def stems(text: str) -> frozenset[str]:
     stop = set(lexicon()["announce"]["stopwords"])
-    return {_stem(w) for w in _WORD.findall(for_matching(text)) if w not in stop and len(w) > 2}
+    return frozenset(
+        _stem(w) for w in _WORD.findall(for_matching(text)) if w not in stop and len(w) > 2
+    )
 
 
 def _phrase_in(phrase: str, text: str) -> bool:
@@ -253,38 +258,56 @@ class _Naming:
     specific: bool  # names this commitment (not only its class)
 
 
+@dataclass(frozen=True, slots=True)
+class _Index:
+    """Document frequencies of words over the subject and its rivals (the other commitments)."""
+
+    own: frozenset[str]
+    rivals: tuple[frozenset[str], ...]
+    idf: dict[str, float]
+    distinctive_from: float
+
+
+@cache
+def _index(text: str, rivals: tuple[str, ...]) -> _Index:
+    docs = [stems(t) for t in (text, *rivals)]
+    total = len(docs)
+    df: dict[str, int] = {}
+    for doc in docs:
+        for term in doc:
+            df[term] = df.get(term, 0) + 1
+    idf = {t: math.log((total + 1) / (n + 0.5)) for t, n in df.items()}
+    return _Index(docs[0], tuple(docs[1:]), idf, math.log((total + 1) / (total / 2 + 0.5)))
+
+
 def _naming(subject: Subject, sentence: str) -> _Naming:
     """How specifically `sentence` names the subject, against the document's other commitments:
     distinctive shared words weigh more, and a sentence that fits another commitment better
     does not name this one."""
     norm = for_matching(sentence)
     words = stems(sentence)
-    corpus = [stems(t) for t in (subject.text, *subject.rivals)]
-    total = len(corpus)
-
-    def idf(term: str) -> float:
-        df = sum(1 for doc in corpus if term in doc)
-        return math.log((total + 1) / (df + 0.5))
-
-    def score(text_stems: set[str], keywords: Sequence[str]) -> tuple[float, list[str]]:
-        shared = sorted(text_stems & words)
-        value = sum(idf(t) for t in shared)
-        phrases = [k for k in keywords if len(k.split()) > 1 and _phrase_in(k, norm)]
-        return value + sum(2.0 for _ in phrases), [*phrases, *shared]
-
-    own, terms = score(corpus[0], subject.keywords)
-    best_rival = max((score(doc, ())[0] for doc in corpus[1:]), default=0.0)
-    distinctive = [
-        t for t in terms if " " in t or idf(t) >= math.log((total + 1) / (total / 2 + 0.5))
-    ]
-    specific = len(distinctive) >= 2 and own >= 0.8 * best_rival
-    return _Naming(own, tuple(terms), specific)
+    index = _index(subject.text, subject.rivals)
+    shared = sorted(index.own & words)
+    phrases = [k for k in subject.keywords if len(k.split()) > 1 and _phrase_in(k, norm)]
+    own = sum(index.idf[t] for t in shared) + 2.0 * len(phrases)
+    best_rival = max(
+        (sum(index.idf[t] for t in rival & words) for rival in index.rivals), default=0.0
+    )
+    distinctive = [*phrases, *(t for t in shared if index.idf[t] >= index.distinctive_from)]
+    specific = (len(distinctive) >= 3 or (phrases and len(distinctive) >= 2)) and own >= 0.8 * best_rival
+    return _Naming(own, (*phrases, *shared), specific)
 
 
 def _class_words(subject: Subject, sentence: str) -> list[str]:
+    """The class words of the subject's category in a sentence that says something changed
+    ("Updated our threshold definitions"); a class word in passing names nothing."""
     norm = for_matching(sentence)
-    words = lexicon()["announce"]["classes"].get(subject.category or "", [])
-    return [w for w in words if _phrase_in(w, norm)]
+    lex = lexicon()["announce"]
+    if not any(
+        _phrase_in(w, norm) for group in lex["direction"].values() for w in group
+    ) and not any(_phrase_in(w, norm) for w in lex["neutral"]):
+        return []
+    return [w for w in lex["classes"].get(subject.category or "", []) if _phrase_in(w, norm)]
 
 
 def _direction_words(subject: Subject, sentence: str) -> list[str]:
@@ -292,7 +315,10 @@ def _direction_words(subject: Subject, sentence: str) -> list[str]:
     ("removed", "extended", "added") or the very words that moved ("90 days")."""
     norm = for_matching(sentence)
     lex = lexicon()["announce"]["direction"]
-    found = [w for w in lex.get(str(subject.outcome), []) if _phrase_in(w, norm)]
+    keys = [str(subject.outcome)]
+    if subject.uncertain:  # a removal lead in a rewritten document may be any kind of change
+        keys = ["removed", "weakened", "strengthened"]
+    found = [w for key in keys for w in lex.get(key, []) if _phrase_in(w, norm)]
     for movement in subject.movements:
         words = _WORD.findall(for_matching(movement.after))
         digits = [w for w in words if w[0].isdigit()]

@@ -413,6 +413,7 @@ def _announce(
         after=finding.evidence.after or "",
         movements=tuple(finding.evidence.movements),
         rivals=rivals,
+        uncertain=Flag.REWRITTEN in finding.flags,
     )
     account = accounts[index]
     verdict, matches = announce.judge(subject, account)

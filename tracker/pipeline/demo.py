@@ -11,7 +11,6 @@ from tracker.pipeline.fetching import FetchOutcome, fetch_documents
 from tracker.pipeline.workspace import load
 
 
-
 def demo(workspace: Path, *, progress: Callable[[str], None]) -> list[tuple[date, FetchOutcome]]:
     """Build a workspace from the bundled fictional corpus, serve its site history on a local
     HTTP server, and fetch it day by day as the scheduled job would have."""
