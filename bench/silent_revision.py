@@ -71,7 +71,11 @@ def _slug(text: str) -> str:
 def _doc_file(corpus: Path, provider: str, version: str) -> tuple[Path, date]:
     with (corpus / "corpus" / "manifest.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            if row["provider"] == provider and row["version"] == version and row["is_companion"] == "no":
+            if (
+                row["provider"] == provider
+                and row["version"] == version
+                and row["is_companion"] == "no"
+            ):
                 return corpus / "corpus" / row["txt_filename"], date.fromisoformat(
                     row["publication_date"]
                 )
@@ -81,7 +85,11 @@ def _doc_file(corpus: Path, provider: str, version: str) -> tuple[Path, date]:
 def _account_file(corpus: Path, provider: str, version: str) -> Path | None:
     with (corpus / "corpus" / "manifest.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            if row["provider"] == provider and row["version"] == version and row["is_companion"] == "no":
+            if (
+                row["provider"] == provider
+                and row["version"] == version
+                and row["is_companion"] == "no"
+            ):
                 name = row["revision_account_filename"]
                 path = corpus / "corpus" / name
                 return path if name and path.is_file() else None
@@ -92,8 +100,9 @@ def _quote(text: str) -> str:
     return json.dumps(" ".join(text.split()), ensure_ascii=False)
 
 
-def build_workspace(root: Path, provider: str, rows: list[dict[str, str]], v_i: str,
-                    v_i_date: date) -> dict[str, str]:
+def build_workspace(
+    root: Path, provider: str, rows: list[dict[str, str]], v_i: str, v_i_date: date
+) -> dict[str, str]:
     """Write the records: the document (with its account page) and one commitment per row."""
     doc_id = _slug(f"{provider} framework")
     lines = [
@@ -145,7 +154,9 @@ def build_workspace(root: Path, provider: str, rows: list[dict[str, str]], v_i: 
 
 def run_pair(corpus: Path, pair: dict[str, str], rows: list[dict[str, str]]) -> PairResult:
     provider, v_i, v_next = pair["provider"], pair["v_i"], pair["v_next"]
-    result = PairResult(pair=rows[0]["pair_id"], paper_material=int(pair["n_material_changes"] or 0))
+    result = PairResult(
+        pair=rows[0]["pair_id"], paper_material=int(pair["n_material_changes"] or 0)
+    )
     old_file, old_date = _doc_file(corpus, provider, v_i)
     new_file, new_date = _doc_file(corpus, provider, v_next)
     with tempfile.TemporaryDirectory() as tmp:
@@ -155,13 +166,20 @@ def run_pair(corpus: Path, pair: dict[str, str], rows: list[dict[str, str]]) -> 
         doc_id = _slug(f"{provider} framework")
         for path, day, version in ((old_file, old_date, v_i), (new_file, new_date, v_next)):
             pipeline.import_file(
-                root, records, doc_id, path,
-                taken_at=datetime(day.year, day.month, day.day, tzinfo=UTC), version=version,
+                root,
+                records,
+                doc_id,
+                path,
+                taken_at=datetime(day.year, day.month, day.day, tzinfo=UTC),
+                version=version,
             )
         account = _account_file(corpus, provider, v_next)
         if account is not None:
             pipeline.import_file(
-                root, records, f"{doc_id}-account", account,
+                root,
+                records,
+                f"{doc_id}-account",
+                account,
                 taken_at=datetime(new_date.year, new_date.month, new_date.day, tzinfo=UTC),
             )
         started = time.perf_counter()
@@ -216,8 +234,9 @@ def kappa(pairs: list[tuple[str, str]]) -> float:
     return (observed - expected) / (1 - expected) if expected < 1 else 1.0
 
 
-def summarize(name: str, rows: list[tuple[str, str, str, str]],
-              announcements: list[tuple[str, str]]) -> dict[str, Any]:
+def summarize(
+    name: str, rows: list[tuple[str, str, str, str]], announcements: list[tuple[str, str]]
+) -> dict[str, Any]:
     additions = [(t, o) for _, t, o, _ in rows if t == "A"]
     scored = [(t, "X" if o == "X?" else o) for _, t, o, _ in rows if t != "A"]
     claimed = [(t, o) for _, t, o, _ in rows if t != "A"]
@@ -239,7 +258,9 @@ def summarize(name: str, rows: list[tuple[str, str, str, str]],
     return {
         "name": name,
         "rows": len(scored),
-        "agreement": round(sum(1 for t, o in scored if t == o) / len(scored), 3) if scored else None,
+        "agreement": round(sum(1 for t, o in scored if t == o) / len(scored), 3)
+        if scored
+        else None,
         "kappa": round(kappa(scored), 3),
         "recall_X": recall("X"),
         "recall_W": recall("W"),
@@ -249,12 +270,14 @@ def summarize(name: str, rows: list[tuple[str, str, str, str]],
         "review_leads_on_R": sum(1 for t, o in claimed if t == "R" and o == "X?"),
         "recall_A": (
             round(sum(1 for _, o in additions if o == "A") / len(additions), 3)
-            if additions else None
+            if additions
+            else None
         ),
         "confusion": matrix,
         "announcement_agreement": (
             round(sum(1 for t, o in announcements if t == o) / len(announcements), 3)
-            if announcements else None
+            if announcements
+            else None
         ),
         "announcement_kappa": round(kappa(announcements), 3) if announcements else None,
         "announcement_confusion": dict(Counter(announcements)),
@@ -277,9 +300,12 @@ def _print_summary(summary: dict[str, Any], extra: str = "") -> None:
     for t, counts in summary["confusion"].items():
         print(f"{t:>10} " + " ".join(f"{counts.get(c, 0):>4}" for c in cols))
     if summary.get("announcement_confusion"):
-        print("announcement truth\\ours: " + "  ".join(
-            f"{t}->{o}: {n}" for (t, o), n in sorted(summary["announcement_confusion"].items())
-        ))
+        print(
+            "announcement truth\\ours: "
+            + "  ".join(
+                f"{t}->{o}: {n}" for (t, o), n in sorted(summary["announcement_confusion"].items())
+            )
+        )
     if summary["announcement_agreement"] is not None:
         print(
             f"announcement agreement {summary['announcement_agreement']} "
@@ -302,8 +328,10 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for pair in pairs:
         rows = [
-            r for r in tracing
-            if r["provider"] == pair["provider"] and r["v_i"] == pair["v_i"]
+            r
+            for r in tracing
+            if r["provider"] == pair["provider"]
+            and r["v_i"] == pair["v_i"]
             and r["v_next"] == pair["v_next"]
         ]
         if not rows:

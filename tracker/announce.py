@@ -113,6 +113,11 @@ def _looks_complete(block: str) -> bool:
     return bool(re.match(r"[A-Z]", block)) and block.rstrip().endswith((".", ":", ")"))
 
 
+def _entry_heading(text: str) -> bool:
+    head = text[:80]
+    return parse_date(head) is not None or _VERSION.search(head) is not None
+
+
 def changelog_entries(text: str, heading: str, *, where: str) -> list[AccountEntry]:
     """The entries of the sections whose heading matches the regular expression `heading`."""
     pattern = re.compile(heading)
@@ -127,9 +132,11 @@ def changelog_entries(text: str, heading: str, *, where: str) -> list[AccountEnt
             i += 1
             while i < len(lines):
                 sub = _HEADING.match(lines[i])
-                if sub and len(sub.group(1)) <= level:
+                # a heading as high as the section's ends it, unless it is a dated or versioned
+                # entry heading (extractions often give every heading the same level)
+                if sub and len(sub.group(1)) <= level and not _entry_heading(sub.group(2)):
                     break
-                body.append(lines[i])
+                body.append(f"### {sub.group(2)}" if sub else lines[i])
                 i += 1
             out += [
                 _entry(AccountSource.CHANGELOG_SECTION, where, e, None)
@@ -220,6 +227,7 @@ class Subject:
     movements: tuple[Movement, ...]
     rivals: tuple[str, ...] = field(default=())  # texts of the document's other commitments
     uncertain: bool = False  # a removal lead (document rewritten): the change may be a rewording
+    background: str = ""  # the document's text before the change: how common each word is
 
     @property
     def text(self) -> str:
@@ -256,46 +264,55 @@ class _Naming:
     score: float
     terms: tuple[str, ...]
     specific: bool  # names this commitment (not only its class)
+    rare: tuple[str, ...] = ()  # the distinctive words it shares with the commitment
 
 
 @dataclass(frozen=True, slots=True)
 class _Index:
-    """Document frequencies of words over the subject and its rivals (the other commitments)."""
+    """How rare each word is in the document (share of its paragraphs that use it), and the
+    words of the subject and of its rivals (the document's other commitments)."""
 
     own: frozenset[str]
     rivals: tuple[frozenset[str], ...]
-    idf: dict[str, float]
-    distinctive_from: float
+    share: dict[str, float]
+    rare_below: float
+
+    def weight(self, term: str) -> float:
+        return -math.log(max(self.share.get(term, 0.0), 0.002))
+
+
+# a word in fewer than 4% of the document's paragraphs (or in two of them) is distinctive
+DISTINCTIVE_BELOW = 0.04
+CLASS_LINE_WORDS = 30  # a sentence naming a class of commitments is a summary line, not prose
 
 
 @cache
-def _index(text: str, rivals: tuple[str, ...]) -> _Index:
-    docs = [stems(t) for t in (text, *rivals)]
-    total = len(docs)
-    df: dict[str, int] = {}
-    for doc in docs:
-        for term in doc:
-            df[term] = df.get(term, 0) + 1
-    idf = {t: math.log((total + 1) / (n + 0.5)) for t, n in df.items()}
-    return _Index(docs[0], tuple(docs[1:]), idf, math.log((total + 1) / (total / 2 + 0.5)))
+def _index(text: str, rivals: tuple[str, ...], background: str) -> _Index:
+    paragraphs = [stems(p) for p in re.split(r"\n\s*\n", background) if p.strip()] or [frozenset()]
+    counts: dict[str, int] = {}
+    for para in paragraphs:
+        for term in para:
+            counts[term] = counts.get(term, 0) + 1
+    share = {t: n / len(paragraphs) for t, n in counts.items()}
+    rare_below = max(DISTINCTIVE_BELOW, 2.5 / len(paragraphs))
+    return _Index(stems(text), tuple(stems(r) for r in rivals), share, rare_below)
 
 
 def _naming(subject: Subject, sentence: str) -> _Naming:
-    """How specifically `sentence` names the subject, against the document's other commitments:
-    distinctive shared words weigh more, and a sentence that fits another commitment better
-    does not name this one."""
+    """How specifically `sentence` names the subject: words rare in the document weigh more,
+    and a sentence that fits another commitment of the document better does not name this one."""
     norm = for_matching(sentence)
     words = stems(sentence)
-    index = _index(subject.text, subject.rivals)
+    index = _index(subject.text, subject.rivals, subject.background)
     shared = sorted(index.own & words)
     phrases = [k for k in subject.keywords if len(k.split()) > 1 and _phrase_in(k, norm)]
-    own = sum(index.idf[t] for t in shared) + 2.0 * len(phrases)
+    own = sum(index.weight(t) for t in shared) + 4.0 * len(phrases)
     best_rival = max(
-        (sum(index.idf[t] for t in rival & words) for rival in index.rivals), default=0.0
+        (sum(index.weight(t) for t in rival & words) for rival in index.rivals), default=0.0
     )
-    distinctive = [*phrases, *(t for t in shared if index.idf[t] >= index.distinctive_from)]
-    specific = (len(distinctive) >= 3 or (phrases and len(distinctive) >= 2)) and own >= 0.8 * best_rival
-    return _Naming(own, (*phrases, *shared), specific)
+    rare = [t for t in shared if index.share.get(t, 0.0) < index.rare_below]
+    specific = (len(rare) >= 2 or bool(phrases)) and own >= 0.8 * best_rival
+    return _Naming(own, (*phrases, *shared), specific, tuple(rare))
 
 
 def _class_words(subject: Subject, sentence: str) -> list[str]:
@@ -303,6 +320,8 @@ def _class_words(subject: Subject, sentence: str) -> list[str]:
     ("Updated our threshold definitions"); a class word in passing names nothing."""
     norm = for_matching(sentence)
     lex = lexicon()["announce"]
+    if len(norm.split()) > CLASS_LINE_WORDS:
+        return []
     if not any(
         _phrase_in(w, norm) for group in lex["direction"].values() for w in group
     ) and not any(_phrase_in(w, norm) for w in lex["neutral"]):
@@ -317,7 +336,7 @@ def _direction_words(subject: Subject, sentence: str) -> list[str]:
     lex = lexicon()["announce"]["direction"]
     keys = [str(subject.outcome)]
     if subject.uncertain:  # a removal lead in a rewritten document may be any kind of change
-        keys = ["removed", "weakened", "strengthened"]
+        keys = ["removed", "weakened"]
     found = [w for key in keys for w in lex.get(key, []) if _phrase_in(w, norm)]
     for movement in subject.movements:
         words = _WORD.findall(for_matching(movement.after))
@@ -350,8 +369,10 @@ def judge(subject: Subject, account: Account) -> tuple[Verdict, list[AccountMatc
                 (announced if direction else partial).append(match)
                 continue
             classes = _class_words(subject, sentence)
-            if classes:
-                partial.append(AccountMatch(entry=entry, sentence=sentence, terms=classes))
+            if classes and naming.rare:
+                partial.append(
+                    AccountMatch(entry=entry, sentence=sentence, terms=[*classes, *naming.rare])
+                )
     if announced:
         return Verdict.ANNOUNCED, announced[:3]
     if partial:

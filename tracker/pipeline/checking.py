@@ -108,9 +108,12 @@ def check_document(store: Store, records: Records, document_id: str) -> list[Fin
     accounts = gather_accounts(store, document, [w for w, _ in good])
     commitments = {c.id: c for c in record.commitments}
     judged: dict[int, list[Finding]] = {}
-    for index, (_, found) in enumerate(good):
+    for index, (window, found) in enumerate(good):
+        background = window.before.text()
         judged[index] = [
-            _announce(f, accounts, index, commitments.get(f.commitment or ""), commitments)
+            _announce(
+                f, accounts, index, commitments.get(f.commitment or ""), commitments, background
+            )
             for f in found
         ]
     out: list[Finding] = []
@@ -396,6 +399,7 @@ def _announce(
     index: int,
     commitment: Commitment | None,
     commitments: dict[str, Commitment],
+    background: str,
 ) -> Finding:
     if not finding.outcome.material:
         return finding
@@ -414,6 +418,7 @@ def _announce(
         movements=tuple(finding.evidence.movements),
         rivals=rivals,
         uncertain=Flag.REWRITTEN in finding.flags,
+        background=background,
     )
     account = accounts[index]
     verdict, matches = announce.judge(subject, account)
