@@ -8,8 +8,8 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from datetime import date, datetime, timedelta
+from functools import cache
 from html import unescape
 
 import feedparser

@@ -253,21 +253,6 @@ def document_similarity(a: str, b: str) -> float:
     return float(Indel.normalized_similarity(for_matching(a).split(), for_matching(b).split()))
 
 
-def word_diff(before: str, after: str) -> str:
-    """~~removed~~ **added**, word by word."""
-    a, b = before.split(), after.split()
-    out: list[str] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            out.extend(a[i1:i2])
-            continue
-        if i2 > i1:
-            out.append("~~" + " ".join(a[i1:i2]) + "~~")
-        if j2 > j1:
-            out.append("**" + " ".join(b[j1:j2]) + "**")
-    return " ".join(out)
-
-
 # --- commitment-like sentences ---------------------------------------------------------------
 
 

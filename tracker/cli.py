@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import click
 
 from tracker import __version__, pipeline
 from tracker.fetch import Fetcher
+from tracker.models import Finding
 from tracker.records import Records, RecordsInvalid
 
 EXIT_ERROR = 1
@@ -285,16 +287,53 @@ def import_(
     _report_outcomes([outcome], as_json)
 
 
+FAIL_ON_OPTION = click.option(
+    "--fail-on",
+    type=click.Choice(pipeline.FAIL_ON),
+    help="Exit 3 when a new finding is: silent (an unannounced removal, weakening or "
+    "relocation), weakened (any of those), any (every material change).",
+)
+
+
+def _print_findings(findings: Sequence[Finding]) -> None:
+    for f in findings:
+        if not f.outcome.material and not f.moved:
+            continue
+        dims = f" [{', '.join(f.dimensions)}]" if f.dimensions else ""
+        moved = " (moved)" if f.moved else ""
+        verdict = f" {f.announcement}" if f.announcement else ""
+        flags = f" ({', '.join(f.flags)})" if f.flags else ""
+        what = f.commitment or f"untracked: {(f.evidence.after or f.evidence.before or '')[:70]}"
+        click.echo(
+            f"{f.document} {f.to.version or f.to.date}: {what}: "
+            f"{f.outcome}{moved}{dims}{verdict}{flags}"
+        )
+
+
+def _exit_on(new: Sequence[Finding], fail_on: str | None) -> None:
+    if fail_on is None:
+        return
+    tripped = [f for f in new if pipeline.trips(f, fail_on)]
+    if tripped:
+        click.echo(f"{len(tripped)} new finding(s) match --fail-on {fail_on}", err=True)
+        sys.exit(EXIT_FAIL_ON)
+
+
 @cli.command()
 @click.argument("document_ids", nargs=-1, metavar="[DOC_ID]...")
 @click.option("--json", "as_json", is_flag=True, help="Print every finding as a JSON array.")
+@click.option("--no-write", is_flag=True, help="Do not write reports; only print the findings.")
+@FAIL_ON_OPTION
 @click.pass_obj
-def check(obj: Context, document_ids: tuple[str, ...], as_json: bool) -> None:
+def check(
+    obj: Context, document_ids: tuple[str, ...], as_json: bool, no_write: bool, fail_on: str | None
+) -> None:
     """Check every commitment against every pair of consecutive good snapshots.
 
     One finding per commitment per pair: retained (verbatim, reworded or moved), weakened,
     strengthened, removed, relocated (found in a companion document), or unverifiable (the
-    newer snapshot is suspect, so nothing is concluded).
+    newer snapshot is suspect, so nothing is concluded); each material change with its
+    announcement verdict. Writes a report per pair with a change into reports/.
 
     Example:
 
@@ -302,20 +341,29 @@ def check(obj: Context, document_ids: tuple[str, ...], as_json: bool) -> None:
     """
     records = _load(obj)
     _check_ids(records, document_ids)
-    findings = pipeline.check_documents(obj.root, records, document_ids)
+    run = pipeline.check_and_report(obj.root, records, document_ids, write=not no_write)
     if as_json:
-        _echo_json([f.as_json() for f in findings])
-        return
-    for f in findings:
-        if not f.outcome.material and not f.moved:
-            continue
-        dims = f" [{', '.join(f.dimensions)}]" if f.dimensions else ""
-        moved = " (moved)" if f.moved else ""
-        verdict = f" {f.announcement}" if f.announcement else ""
-        what = f.commitment or f"untracked: {(f.evidence.after or f.evidence.before or '')[:70]}"
-        click.echo(
-            f"{f.document} {f.to.version or f.to.date}: {what}: {f.outcome}{moved}{dims}{verdict}"
-        )
+        _echo_json([f.as_json() for f in run.findings])
+    else:
+        _print_findings(run.findings)
+    if run.written.reports:
+        click.echo(f"{len(run.written.reports)} report(s) written in reports/", err=True)
+    _exit_on(run.new, fail_on)
+
+
+@cli.command()
+@click.option("--base-url", help="Public URL of reports/ (for links in the feed).")
+@click.pass_obj
+def changelog(obj: Context, base_url: str | None) -> None:
+    """Regenerate reports/policy-changes.md, status.md, feed.xml and the timelines.
+
+    Example:
+
+        tracker changelog
+    """
+    records = _load(obj)
+    for path in pipeline.write_changelog(obj.root, records, base_url=base_url):
+        click.echo(str(path))
 
 
 @cli.command()
@@ -325,31 +373,41 @@ def check(obj: Context, document_ids: tuple[str, ...], as_json: bool) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("demo-workspace"),
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the outcomes as a JSON array.")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as a JSON array.")
 def demo(directory: Path, as_json: bool) -> None:
-    """Run the pipeline offline on the bundled fictional company, Example Labs.
+    """Run the whole pipeline offline on the bundled fictional company, Example Labs.
 
     Builds a workspace in DIRECTORY (default ./demo-workspace) from the bundled records,
-    serves Example Labs' site history on a local HTTP server, and fetches it day by day,
-    from the first version to the last. Nothing leaves this machine.
+    serves Example Labs' site history on a local HTTP server, fetches it day by day from
+    the first version to the last, checks every commitment, and writes the reports and the
+    changelog. Nothing leaves this machine.
 
     Example:
 
-        tracker demo /tmp/demo && tracker --root /tmp/demo validate
+        tracker demo /tmp/demo && tracker --root /tmp/demo status
     """
     try:
-        results = pipeline.demo(directory, progress=lambda line: click.echo(line, err=True))
+        run = pipeline.demo(directory, progress=lambda line: click.echo(line, err=True))
     except pipeline.DemoExists as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
-        _echo_json([{"day": str(day), **outcome.as_dict()} for day, outcome in results])
+        _echo_json(
+            {
+                "fetches": [{"day": str(d), **o.as_dict()} for d, o in run.fetches],
+                "findings": [f.as_json() for f in run.check.findings],
+                "reports": [str(p) for p in run.check.written.reports],
+            }
+        )
         return
-    stored = [o for _, o in results if o.status is pipeline.FetchStatus.STORED]
-    click.echo(f"workspace: {directory}")
+    stored = [o for _, o in run.fetches if o.status is pipeline.FetchStatus.STORED]
     click.echo(
-        f"{len(results)} fetches over {len({d for d, _ in results})} days; "
+        f"{len(run.fetches)} fetches over {len({d for d, _ in run.fetches})} days; "
         f"{len(stored)} snapshots stored in {directory / 'snapshots'}"
     )
+    click.echo(f"{len(run.check.written.reports)} reports in {directory / 'reports'}")
+    click.echo(f"changelog: {directory / 'reports' / 'policy-changes.md'}")
+    click.echo("\nHeadline findings:")
+    _print_findings(run.check.findings)
 
 
 def main() -> None:

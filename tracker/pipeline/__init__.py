@@ -1,7 +1,7 @@
 """The only package that sequences the stages; one module per job of the command line."""
 
 from tracker.pipeline.checking import check_documents
-from tracker.pipeline.demo import DemoExists, demo
+from tracker.pipeline.demo import DemoExists, DemoRun, demo
 from tracker.pipeline.fetching import (
     FetchOutcome,
     FetchStatus,
@@ -11,10 +11,25 @@ from tracker.pipeline.fetching import (
     needing_attention,
     reextract,
 )
+from tracker.pipeline.reporting import (
+    FAIL_ON,
+    CheckRun,
+    check_and_report,
+    load_checks,
+    trips,
+    write_changelog,
+)
 from tracker.pipeline.workspace import SCHEMA_DIR, load, schemas, write_schemas
 
 __all__ = [
+    "FAIL_ON",
     "SCHEMA_DIR",
+    "CheckRun",
+    "DemoRun",
+    "check_and_report",
+    "load_checks",
+    "trips",
+    "write_changelog",
     "DemoExists",
     "FetchOutcome",
     "FetchStatus",

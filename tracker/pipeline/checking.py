@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from tracker import announce, classify, locate
+from tracker import announce, classify, locate, textdiff
 from tracker.models import (
     AccountEntry,
     ChangelogSection,
@@ -211,7 +211,7 @@ def _judge(
                 after=now.passage,
                 section_after=now.section,
                 movements=list(change.movements),
-                word_diff=classify.word_diff(was.passage, now.passage),
+                word_diff=textdiff.word_diff(was.passage, now.passage),
             ),
         )
     for companion in document.companions:

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from tracker.fetch import Fetcher
 from tracker.pipeline.fetching import FetchOutcome, fetch_documents
+from tracker.pipeline.reporting import CheckRun, check_and_report, write_changelog
 from tracker.pipeline.workspace import load
 
 
-def demo(workspace: Path, *, progress: Callable[[str], None]) -> list[tuple[date, FetchOutcome]]:
+@dataclass(frozen=True, slots=True)
+class DemoRun:
+    fetches: tuple[tuple[date, FetchOutcome], ...]
+    check: CheckRun
+    changelog: tuple[Path, ...]
+
+
+def demo(workspace: Path, *, progress: Callable[[str], None]) -> DemoRun:
     """Build a workspace from the bundled fictional corpus, serve its site history on a local
-    HTTP server, and fetch it day by day as the scheduled job would have."""
+    HTTP server, fetch it day by day as the scheduled job would have, then check it and write
+    the reports and the changelog."""
     from tracker.demo import build
     from tracker.demo.server import PLACEHOLDER, DemoSite
 
@@ -45,7 +55,10 @@ def demo(workspace: Path, *, progress: Callable[[str], None]) -> list[tuple[date
                     progress(f"{day} {outcome.document}: {outcome.status}: {outcome.message}")
             finally:
                 fetcher.close()
-    return results
+    progress("checking every commitment against every pair of snapshots")
+    checked = check_and_report(workspace, loaded)
+    changelog = write_changelog(workspace, loaded)
+    return DemoRun(tuple(results), checked, tuple(changelog))
 
 
 def _fixed(when: datetime) -> Callable[[], datetime]:

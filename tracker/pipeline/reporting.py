@@ -1,0 +1,198 @@
+"""Sequencing of the outputs: findings -> reports/ (per pair, markdown + JSON), then the
+changelog, status matrix, timelines and feed from every report on disk."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tracker import classify, report, textdiff
+from tracker.models import DocumentRef, Finding, Outcome, Report, Verdict
+from tracker.records import Records
+from tracker.store import Store, atomic_write
+
+REPORTS_DIR = "reports"
+CHECKS_FILE = "checks.json"  # every finding of the last check of a document, retained ones too
+
+
+def fingerprint(finding: Finding) -> str:
+    """A finding's identity across runs: document, commitment (or sentence), pair, outcome."""
+    subject = (
+        finding.commitment
+        or hashlib.sha256(
+            (finding.evidence.after or finding.evidence.before or "").encode("utf-8")
+        ).hexdigest()[:12]
+    )
+    return f"{finding.document}/{subject}/{finding.from_.id}/{finding.to.id}/{finding.outcome}"
+
+
+def _write_if_changed(path: Path, data: str) -> bool:
+    encoded = data.encode("utf-8")
+    if path.exists() and path.read_bytes() == encoded:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, encoded)
+    return True
+
+
+def previous_findings(root: Path, document_ids: Sequence[str]) -> dict[str, Finding]:
+    """The findings of the last check, by fingerprint (to tell which findings are new)."""
+    out: dict[str, Finding] = {}
+    for doc_id in document_ids:
+        for finding in load_checks(root, doc_id):
+            out[fingerprint(finding)] = finding
+    return out
+
+
+def load_checks(root: Path, document_id: str) -> list[Finding]:
+    path = root / REPORTS_DIR / document_id / CHECKS_FILE
+    if not path.is_file():
+        return []
+    return [Finding.model_validate(item) for item in json.loads(path.read_text("utf-8"))]
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    reports: tuple[Path, ...]  # the markdown reports written or rewritten
+    unchanged: int
+
+
+def write_reports(
+    root: Path, records: Records, findings: Sequence[Finding], document_ids: Sequence[str]
+) -> Written:
+    """One report per snapshot pair with a change, and checks.json per document."""
+    store = Store(root)
+    written: list[Path] = []
+    unchanged = 0
+    for doc_id in document_ids:
+        document = records.get(doc_id).document
+        ref = DocumentRef(
+            id=doc_id, company=document.company, title=document.title, url=document.url
+        )
+        mine = [f for f in findings if f.document == doc_id]
+        folder = root / REPORTS_DIR / doc_id
+        checks = json.dumps(
+            [f.as_json() for f in mine], indent=2, sort_keys=True, ensure_ascii=False
+        )
+        _write_if_changed(folder / CHECKS_FILE, checks + "\n")
+        pairs: dict[tuple[str, str], list[Finding]] = {}
+        for f in mine:
+            pairs.setdefault((f.from_.id, f.to.id), []).append(f)
+        snapshots = {s.id: s for s in store.snapshots(doc_id)}
+        for (from_id, to_id), group in sorted(pairs.items(), key=lambda kv: kv[0][1]):
+            if not report.changes(group):
+                continue
+            before, after = snapshots[from_id].text(), snapshots[to_id].text()
+            hunks = textdiff.document_diff(before, after)
+            built = Report(
+                document=ref,
+                from_=group[0].from_,
+                to=group[0].to,
+                similarity=round(classify.document_similarity(before, after), 4),
+                findings=sorted(group, key=lambda f: (f.commitment or "~", fingerprint(f))),
+                sections=textdiff.section_changes(hunks),
+                word_diff=" ".join(textdiff.word_diff(*_sides(h.ops)) for h in hunks if h.changed),
+            )
+            name = report.report_name(built)
+            json_text = built.model_dump_json(by_alias=True, indent=2) + "\n"
+            markdown = report.render_report(built, hunks)
+            changed_json = _write_if_changed(folder / f"{name}.json", json_text)
+            changed_md = _write_if_changed(folder / f"{name}.md", markdown)
+            if changed_json or changed_md:
+                written.append(folder / f"{name}.md")
+            else:
+                unchanged += 1
+    return Written(tuple(written), unchanged)
+
+
+def _sides(ops: Sequence[tuple[str, str]]) -> tuple[str, str]:
+    before = " ".join(w for tag, w in ops if tag != "insert")
+    after = " ".join(w for tag, w in ops if tag != "delete")
+    return before, after
+
+
+def load_reports(root: Path) -> list[report.Filed]:
+    """Every report on disk (from every shard and run)."""
+    base = root / REPORTS_DIR
+    out = []
+    for path in sorted(base.glob("*/*.json")):
+        if path.name == CHECKS_FILE:
+            continue
+        built = Report.model_validate_json(path.read_text("utf-8"))
+        out.append(report.Filed(built, f"{path.parent.name}/{path.stem}.md"))
+    return out
+
+
+def write_changelog(root: Path, records: Records, *, base_url: str | None = None) -> list[Path]:
+    """reports/policy-changes.md, status.md, feed.xml and a timeline SVG per document."""
+    base = root / REPORTS_DIR
+    filed = load_reports(root)
+    out = []
+    matrices = []
+    svgs: dict[str, str] = {}
+    for doc_id in sorted(records.documents):
+        findings = load_checks(root, doc_id)
+        tracked = records.get(doc_id).record.commitments
+        if not findings and not tracked:
+            continue
+        document = records.documents[doc_id]
+        m = report.matrix(doc_id, f"{document.company} {document.title}", findings)
+        matrices.append(m)
+        if m.columns:
+            svg_path = f"timelines/{doc_id}.svg"
+            if _write_if_changed(base / svg_path, report.render_svg(m)):
+                out.append(base / svg_path)
+            svgs[doc_id] = svg_path
+    for name, content in (
+        ("policy-changes.md", report.render_changelog(filed)),
+        ("status.md", report.render_status(matrices, svgs)),
+        ("feed.xml", report.render_feed(filed, base_url=base_url)),
+    ):
+        if _write_if_changed(base / name, content):
+            out.append(base / name)
+    return out
+
+
+FAIL_ON = ("silent", "weakened", "any")
+
+
+def trips(finding: Finding, fail_on: str) -> bool:
+    """Whether a finding trips `--fail-on`: silent (a removal, weakening or relocation the
+    provider's account did not identify), weakened (any removal, weakening or relocation),
+    any (every material change)."""
+    if not finding.outcome.material:
+        return False
+    if fail_on == "any":
+        return True
+    loss = finding.outcome in (Outcome.WEAKENED, Outcome.REMOVED, Outcome.RELOCATED)
+    if fail_on == "weakened":
+        return loss
+    return loss and finding.announcement in (
+        Verdict.SILENT,
+        Verdict.NO_ACCOUNT,
+        Verdict.ACKNOWLEDGED_LATE,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRun:
+    findings: tuple[Finding, ...]
+    new: tuple[Finding, ...]  # material findings not in the previous check
+    written: Written
+
+
+def check_and_report(
+    root: Path, records: Records, document_ids: Sequence[str] = (), *, write: bool = True
+) -> CheckRun:
+    """Check the documents, tell which findings are new since the last check, write reports."""
+    from tracker.pipeline.checking import check_documents
+
+    ids = list(document_ids) or sorted(records.documents)
+    before = previous_findings(root, ids)
+    findings = check_documents(root, records, ids)
+    new = tuple(f for f in findings if f.outcome.material and fingerprint(f) not in before)
+    written = write_reports(root, records, findings, ids) if write else Written((), 0)
+    return CheckRun(tuple(findings), new, written)
