@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -12,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.console import Console
 
 from tracker import __version__, pipeline
 from tracker.fetch import Fetcher
-from tracker.models import Finding
+from tracker.models import Category, Finding
 from tracker.records import Records, RecordsInvalid
 
 EXIT_ERROR = 1
@@ -408,6 +410,432 @@ def demo(directory: Path, as_json: bool) -> None:
     click.echo(f"changelog: {directory / 'reports' / 'policy-changes.md'}")
     click.echo("\nHeadline findings:")
     _print_findings(run.check.findings)
+
+
+def _fetcher_options(func: Any) -> Any:
+    for option in reversed(
+        [
+            click.option(
+                "--timeout",
+                type=float,
+                default=30.0,
+                show_default=True,
+                help="Read timeout in seconds.",
+            ),
+            click.option(
+                "--retries",
+                type=int,
+                default=3,
+                show_default=True,
+                help="Retries on errors, 429 and 5xx.",
+            ),
+            click.option(
+                "--min-interval",
+                type=float,
+                default=1.0,
+                show_default=True,
+                help="Seconds between two requests to the same host.",
+            ),
+            click.option(
+                "--max-bytes",
+                type=int,
+                default=50 * 1024 * 1024,
+                show_default=True,
+                help="Largest response body accepted (after decompression).",
+            ),
+            click.option(
+                "--ignore-robots", is_flag=True, help="Do not consult robots.txt (not advised)."
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+@cli.command()
+@click.argument("document_ids", nargs=-1, metavar="[DOC_ID]...")
+@_fetcher_options
+@click.option("--base-url", help="Public URL of reports/ (for links in the feed).")
+@click.option("--json", "as_json", is_flag=True, help="Print the new findings as a JSON array.")
+@FAIL_ON_OPTION
+@click.pass_obj
+def run(
+    obj: Context,
+    document_ids: tuple[str, ...],
+    timeout: float,
+    retries: int,
+    min_interval: float,
+    max_bytes: int,
+    ignore_robots: bool,
+    base_url: str | None,
+    as_json: bool,
+    fail_on: str | None,
+) -> None:
+    """The scheduled job: fetch every document, check, write reports and the changelog.
+
+    Prints a one-screen summary; exits 1 if a fetch failed (after writing everything else),
+    3 with --fail-on when a new finding matches.
+
+    Example:
+
+        tracker run --fail-on silent
+    """
+    from rich.progress import Progress
+
+    records = _load(obj)
+    _check_ids(records, document_ids)
+    fetcher = Fetcher(
+        timeout=(10.0, timeout),
+        retries=retries,
+        min_interval=min_interval,
+        max_bytes=max_bytes,
+        respect_robots=not ignore_robots,
+    )
+    console = Console(stderr=True)
+    try:
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task("fetching", total=max(len(document_ids or records.documents), 1))
+
+            def progress(doc: str, done: int, total: int) -> None:
+                bar.update(task, completed=done, description=f"{doc}")
+
+            result = pipeline.run(
+                obj.root,
+                records,
+                document_ids,
+                fetcher=fetcher,
+                progress=progress,
+                base_url=base_url,
+            )
+    finally:
+        fetcher.close()
+    if as_json:
+        _echo_json([f.as_json() for f in result.check.new])
+    failed = [o for o in result.fetches if o.status is pipeline.FetchStatus.FAILED]
+    stored = [o for o in result.fetches if o.status is pipeline.FetchStatus.STORED]
+    console.print(
+        f"fetched {len(result.fetches)}: {len(stored)} new snapshot(s), {len(failed)} failed; "
+        f"{len(result.check.new)} new finding(s); "
+        f"{len(result.check.written.reports)} report(s) written"
+    )
+    for o in failed:
+        console.print(f"  failed: {o.document}: {o.message}", markup=False)
+    for f in result.check.new:
+        console.print(f"  new: {_finding_line(f)}", markup=False)
+    for doc_id, failures, error in result.attention:
+        console.print(
+            f"  needs attention: {doc_id}: {failures} failures in a row: {error}", markup=False
+        )
+    _exit_on(result.check.new, fail_on)
+    if failed:
+        sys.exit(EXIT_ERROR)
+
+
+def _finding_line(f: Finding) -> str:
+    what = f.commitment or f"untracked: {(f.evidence.after or f.evidence.before or '')[:70]}"
+    verdict = f" {f.announcement}" if f.announcement else ""
+    return f"{f.document} {f.to.version or f.to.date}: {what}: {f.outcome}{verdict}"
+
+
+@cli.command()
+@click.argument("document_ids", nargs=-1, metavar="[DOC_ID]...")
+@click.option("--json", "as_json", is_flag=True, help="Print the rows as a JSON array.")
+@click.pass_obj
+def status(obj: Context, document_ids: tuple[str, ...], as_json: bool) -> None:
+    """Each commitment and its current outcome, and the documents needing attention.
+
+    Reads the last check (run `tracker check` first).
+
+    Example:
+
+        tracker status example-labs-scaling-policy
+    """
+    from rich.table import Table
+
+    records = _load(obj)
+    _check_ids(records, document_ids)
+    rows = pipeline.status(obj.root, records, document_ids)
+    attention = pipeline.needing_attention(obj.root, records)
+    if as_json:
+        _echo_json(
+            {
+                "commitments": [dataclasses.asdict(r) for r in rows],
+                "needing_attention": [
+                    {"document": d, "consecutive_failures": n, "last_error": e}
+                    for d, n, e in attention
+                ],
+            }
+        )
+        return
+    table = Table("document", "commitment", "outcome", "since", "announcement")
+    for r in rows:
+        table.add_row(
+            r.document, r.commitment, r.outcome, r.version or r.since or "–", r.announcement or "–"
+        )
+    Console().print(table)
+    for doc_id, failures, error in attention:
+        click.echo(f"needs attention: {doc_id}: {failures} failures in a row: {error}")
+
+
+@cli.command()
+@click.argument("document_ids", nargs=-1, metavar="[DOC_ID]...")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.pass_obj
+def stats(obj: Context, document_ids: tuple[str, ...], as_json: bool) -> None:
+    """Per revision: material changes by outcome and announcement, silent revision rate.
+
+    The silent revision rate is the share of material changes that the provider's account of
+    the revision does not identify: strict counts a partial identification as silent,
+    lenient as announced. The last row pools every revision.
+
+    Example:
+
+        tracker stats --json
+    """
+    from rich.table import Table
+
+    records = _load(obj)
+    _check_ids(records, document_ids)
+    rows = pipeline.stats(obj.root, records, document_ids)
+    if as_json:
+        _echo_json([r.as_dict() for r in rows])
+        return
+    table = Table(
+        "document",
+        "version",
+        "date",
+        "material",
+        "W",
+        "S",
+        "X",
+        "L",
+        "A",
+        "announced",
+        "partial",
+        "silent",
+        "late",
+        "no account",
+        "SRR strict",
+        "SRR lenient",
+    )
+    for r in rows:
+        o, v = r.outcomes, r.verdicts
+        table.add_row(
+            r.document,
+            r.version or "",
+            r.date,
+            str(r.material),
+            *(
+                str(o.get(k, 0))
+                for k in ("weakened", "strengthened", "removed", "relocated", "added")
+            ),
+            *(
+                str(v.get(k, 0))
+                for k in ("announced", "partial", "silent", "acknowledged-late", "no-account")
+            ),
+            _rate(r.srr(strict=True)),
+            _rate(r.srr(strict=False)),
+        )
+    Console().print(table)
+
+
+def _rate(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+@cli.command()
+@click.argument("document_id", metavar="DOC_ID")
+@click.option("--json", "as_json", is_flag=True, help="Print the suggestions as a JSON array.")
+@click.option("--limit", type=int, default=50, show_default=True, help="At most this many.")
+@click.pass_obj
+def suggest(obj: Context, document_id: str, as_json: bool, limit: int) -> None:
+    """Commitment-like sentences of the latest snapshot that no record tracks, strongest first.
+
+    Example:
+
+        tracker suggest example-labs-scaling-policy --limit 10
+    """
+    records = _load(obj)
+    _check_ids(records, (document_id,))
+    found = pipeline.suggest(obj.root, records, document_id)[:limit]
+    if as_json:
+        _echo_json([dataclasses.asdict(s) for s in found])
+        return
+    if not found:
+        click.echo("no untracked commitment-like sentence (or no snapshot yet)", err=True)
+    for s in found:
+        kind = "commitment" if s.strength == 2 else "practice"
+        click.echo(f"[{kind}] ({s.section or '–'}) {s.sentence}")
+
+
+@cli.command()
+@click.argument("document_id", metavar="DOC_ID")
+@click.option(
+    "--from", "start", help="Snapshot id, date or version (default: the one before --to)."
+)
+@click.option("--to", "end", help="Snapshot id, date or version (default: the latest).")
+@click.option("--markdown", is_flag=True, help="Print markdown (<del>/<ins>) instead of colour.")
+@click.option("--all", "show_all", is_flag=True, help="Show unchanged paragraphs too.")
+@click.option(
+    "--timeout",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Seconds for word-level diffing; past it, changed paragraphs are shown whole.",
+)
+@click.pass_obj
+def diff(
+    obj: Context,
+    document_id: str,
+    start: str | None,
+    end: str | None,
+    markdown: bool,
+    show_all: bool,
+    timeout: float,
+) -> None:
+    """Section-aware word diff of two snapshots of a document.
+
+    Example:
+
+        tracker diff example-labs-scaling-policy --from 1.1 --to 2.0
+    """
+    from tracker import report
+
+    records = _load(obj)
+    _check_ids(records, (document_id,))
+    try:
+        before, after, hunks = pipeline.diff_snapshots(
+            obj.root, document_id, start, end, deadline=timeout
+        )
+    except pipeline.SnapshotNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    title = (
+        f"{document_id}: {before.id} ({before.version_label or before.meta.taken_at.date()})"
+        f" -> {after.id} ({after.version_label or after.meta.taken_at.date()})"
+    )
+    if markdown:
+        click.echo(f"# {title}\n")
+    else:
+        click.secho(title, bold=True)
+    section = None
+    for hunk in hunks:
+        if not hunk.changed and not show_all:
+            continue
+        if hunk.section != section:
+            section = hunk.section
+            click.echo(f"\n## {section or '(top)'}\n" if markdown else "")
+            if not markdown:
+                click.secho(f"§ {section or '(top)'}", fg="cyan", bold=True)
+        if markdown:
+            click.echo(report.diff_markup(hunk.ops) + "\n")
+            continue
+        parts = []
+        for tag, words in hunk.ops:
+            if tag == "equal":
+                parts.append(words)
+            elif tag == "delete":
+                parts.append(click.style(f"[-{words}-]", fg="red", strikethrough=True))
+            else:
+                parts.append(click.style(f"{{+{words}+}}", fg="green", bold=True))
+        click.echo("  " + " ".join(parts))
+
+
+@cli.command()
+@click.argument("document_id", metavar="DOC_ID")
+@click.option("--title", required=True, help="A short title of the commitment.")
+@click.option("--quote", required=True, help="The commitment, verbatim from the document.")
+@click.option("--id", "commitment_id", help="The commitment id (default: from the title).")
+@click.option("--stated", help="The date it was first stated (default: the latest snapshot's).")
+@click.option("--keywords", help="Comma-separated words an announcement would use.")
+@click.option("--category", type=click.Choice([c.value for c in Category]), help="The category.")
+@click.pass_obj
+def add(
+    obj: Context,
+    document_id: str,
+    title: str,
+    quote: str,
+    commitment_id: str | None,
+    stated: str | None,
+    keywords: str | None,
+    category: str | None,
+) -> None:
+    """Append a commitment to a document's record, checked against the latest snapshot.
+
+    The record file keeps its comments and formatting. Says whether the quote was found in the
+    latest good snapshot, and if not, where the closest passage is.
+
+    Example:
+
+        tracker add example-labs-scaling-policy --title "Publish capability reports" \\
+            --quote "We will publish a capability report for every frontier model."
+    """
+    records = _load(obj)
+    _check_ids(records, (document_id,))
+    day = _parse_when(stated).date() if stated else None
+    try:
+        added = pipeline.add_commitment(
+            obj.root,
+            records,
+            document_id,
+            title=title,
+            quote=quote,
+            stated=day,
+            keywords=[k.strip() for k in (keywords or "").split(",") if k.strip()],
+            category=category,
+            commitment_id=commitment_id,
+            today=_today(),
+        )
+    except pipeline.EditFailed as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"added {added.commitment_id} to {added.path}")
+    match = added.match
+    if match is None:
+        click.echo(
+            "no snapshot yet: the quote will be checked once the document is fetched", err=True
+        )
+    elif match.found:
+        click.echo(
+            f"found in snapshot {added.snapshot} ({match.method}, score {match.score:.0f}, "
+            f"section: {match.section or '–'})",
+            err=True,
+        )
+    else:
+        click.echo(
+            f"warning: NOT found in snapshot {added.snapshot}; the closest passage scores "
+            f"{match.score:.0f} (section: {match.section or '–'}):\n  {match.passage}\n"
+            "check the quote: a commitment not in the document is never checked",
+            err=True,
+        )
+
+
+@cli.command()
+@click.argument("document_id", metavar="DOC_ID")
+@click.argument("commitment_id", metavar="COMMITMENT_ID")
+@click.option(
+    "--note",
+    default="reworded without change of substance",
+    show_default=True,
+    help="Why the new wording is accepted.",
+)
+@click.pass_obj
+def accept(obj: Context, document_id: str, commitment_id: str, note: str) -> None:
+    """Record the current wording of a reworded commitment as an accepted revision.
+
+    Later checks compare against the accepted wording; the history stays in `revisions`.
+
+    Example:
+
+        tracker accept example-labs-scaling-policy weight-security
+    """
+    records = _load(obj)
+    _check_ids(records, (document_id,))
+    try:
+        path, since, wording = pipeline.accept_revision(
+            obj.root, records, document_id, commitment_id, today=_today(), note=note
+        )
+    except pipeline.EditFailed as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{path}: {commitment_id}: accepted since {since}: {wording}")
 
 
 def main() -> None:

@@ -347,3 +347,53 @@ def record_json_schema() -> dict[str, Any]:
 
 def dump_schema(schema: dict[str, Any]) -> str:
     return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+# --- editing records (tracker add, tracker accept) ---------------------------------------------
+
+
+def _round_trip(path: Path) -> tuple[YAML, Any]:
+    yaml = _yaml()
+    yaml.preserve_quotes = True
+    yaml.width = 100
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml, yaml.load(path.read_text(encoding="utf-8"))
+
+
+def _save(yaml: YAML, tree: Any, path: Path) -> None:
+    """Write atomically: a temporary file beside it, then rename."""
+    import io
+
+    buffer = io.StringIO()
+    yaml.dump(tree, buffer)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(buffer.getvalue(), encoding="utf-8")
+    tmp.replace(path)
+
+
+def append_commitment(path: Path, entry: dict[str, Any]) -> None:
+    """Append a commitment to a record file; comments and formatting of the rest are kept."""
+    yaml, tree = _round_trip(path)
+    if tree.get("commitments") is None:
+        tree["commitments"] = CommentedSeq()
+    item = CommentedMap()
+    for key, value in entry.items():
+        item[key] = value
+    tree["commitments"].append(item)
+    _save(yaml, tree, path)
+
+
+def append_revision(path: Path, commitment_id: str, revision: dict[str, Any]) -> None:
+    """Add an accepted rewording to a commitment's `revisions`, oldest first."""
+    yaml, tree = _round_trip(path)
+    for item in tree.get("commitments") or []:
+        if item.get("id") == commitment_id:
+            if item.get("revisions") is None:
+                item["revisions"] = CommentedSeq()
+            entry = CommentedMap()
+            for key, value in revision.items():
+                entry[key] = value
+            item["revisions"].append(entry)
+            _save(yaml, tree, path)
+            return
+    raise KeyError(f"{path}: no commitment {commitment_id!r}")

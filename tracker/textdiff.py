@@ -7,6 +7,8 @@ import re
 import time
 from dataclasses import dataclass
 
+from rapidfuzz import fuzz
+
 from tracker.models import SectionChange
 from tracker.textnorm import for_matching
 
@@ -53,7 +55,43 @@ def blocks(text: str) -> list[Block]:
             section = chunk.lstrip("#").strip()
             out.append(Block(section, section, heading=True))
             continue
-        out.append(Block(section, " ".join(chunk.split())))
+        items = chunk.split("\n") if chunk.startswith(("- ", "* ")) else [chunk]
+        out += [Block(section, " ".join(item.split())) for item in items if item.strip()]
+    return out
+
+
+SAME_PARAGRAPH = 50.0  # two paragraphs this similar (0-100) are one paragraph, edited
+
+
+def _pair(olds: list[Block], news: list[Block]) -> list[tuple[Block | None, Block | None]]:
+    """Pair the paragraphs of a changed run by similarity, most similar first, keeping their
+    order; a paragraph with no similar one is deleted or inserted whole."""
+    keys_old = [for_matching(b.text) for b in olds]
+    keys_new = [for_matching(b.text) for b in news]
+    scored = sorted(
+        (
+            (fuzz.ratio(ko, kn), i, k)
+            for i, ko in enumerate(keys_old)
+            for k, kn in enumerate(keys_new)
+        ),
+        key=lambda t: (-t[0], t[1], t[2]),
+    )
+    pairs: list[tuple[int, int]] = []
+    for score, i, k in scored:
+        if score < SAME_PARAGRAPH:
+            break
+        if any(i == pi or k == pk or (i < pi) != (k < pk) for pi, pk in pairs):
+            continue
+        pairs.append((i, k))
+    pairs.sort()
+    out: list[tuple[Block | None, Block | None]] = []
+    i = k = 0
+    for pi, pk in [*pairs, (len(olds), len(news))]:
+        out += [(old, None) for old in olds[i:pi]]
+        out += [(None, new) for new in news[k:pk]]
+        if pi < len(olds) and pk < len(news):
+            out.append((olds[pi], news[pk]))
+        i, k = pi + 1, pk + 1
     return out
 
 
@@ -84,17 +122,17 @@ def document_diff(before: str, after: str, *, deadline: float = 10.0) -> list[Hu
         if tag == "equal":
             out += [Hunk(x.section, (("equal", x.text),), x.heading) for x in b[j1:j2]]
             continue
-        olds, news = a[i1:i2], b[j1:j2]
-        paired = min(len(olds), len(news)) if tag == "replace" else 0
-        for k in range(paired):
-            old, new = olds[k], news[k]
-            if time.monotonic() - started > deadline:
-                ops: tuple[Op, ...] = (("delete", old.text), ("insert", new.text))
-            else:
-                ops = tuple(word_ops(old.text, new.text))
-            out.append(Hunk(new.section, ops, new.heading))
-        out += [Hunk(x.section, (("delete", x.text),), x.heading) for x in olds[paired:]]
-        out += [Hunk(x.section, (("insert", x.text),), x.heading) for x in news[paired:]]
+        for old, new in _pair(a[i1:i2], b[j1:j2]):
+            if old is None and new is not None:
+                out.append(Hunk(new.section, (("insert", new.text),), new.heading))
+            elif new is None and old is not None:
+                out.append(Hunk(old.section, (("delete", old.text),), old.heading))
+            elif old is not None and new is not None:
+                if time.monotonic() - started > deadline:
+                    ops: tuple[Op, ...] = (("delete", old.text), ("insert", new.text))
+                else:
+                    ops = tuple(word_ops(old.text, new.text))
+                out.append(Hunk(new.section, ops, new.heading))
     return out
 
 

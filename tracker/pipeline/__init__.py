@@ -1,6 +1,12 @@
 """The only package that sequences the stages; one module per job of the command line."""
 
-from tracker.pipeline.checking import check_documents
+from tracker.pipeline.checking import (
+    SnapshotNotFound,
+    Suggestion,
+    check_documents,
+    diff_snapshots,
+    suggest,
+)
 from tracker.pipeline.demo import DemoExists, DemoRun, demo
 from tracker.pipeline.fetching import (
     FetchOutcome,
@@ -16,31 +22,53 @@ from tracker.pipeline.reporting import (
     CheckRun,
     check_and_report,
     load_checks,
+    stats,
+    status,
     trips,
     write_changelog,
 )
-from tracker.pipeline.workspace import SCHEMA_DIR, load, schemas, write_schemas
+from tracker.pipeline.running import RunResult, run
+from tracker.pipeline.workspace import (
+    SCHEMA_DIR,
+    EditFailed,
+    accept_revision,
+    add_commitment,
+    load,
+    schemas,
+    write_schemas,
+)
 
 __all__ = [
     "FAIL_ON",
     "SCHEMA_DIR",
     "CheckRun",
-    "DemoRun",
-    "check_and_report",
-    "load_checks",
-    "trips",
-    "write_changelog",
     "DemoExists",
+    "DemoRun",
+    "EditFailed",
     "FetchOutcome",
     "FetchStatus",
     "ImportFailed",
+    "RunResult",
+    "SnapshotNotFound",
+    "Suggestion",
+    "accept_revision",
+    "add_commitment",
+    "check_and_report",
     "check_documents",
     "demo",
+    "diff_snapshots",
     "fetch_documents",
     "import_file",
     "load",
+    "load_checks",
     "needing_attention",
     "reextract",
+    "run",
     "schemas",
+    "stats",
+    "status",
+    "suggest",
+    "trips",
+    "write_changelog",
     "write_schemas",
 ]

@@ -434,3 +434,73 @@ def _announce(
             update["announcement"] = Verdict.ACKNOWLEDGED_LATE
             update["acknowledged"] = late
     return finding.model_copy(update=update)
+
+
+# --- suggest, diff -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    strength: int  # 2: will/must/shall/commit; 1: a statement of practice
+    section: str | None
+    sentence: str
+
+
+def suggest(root: Path, records: Records, document_id: str) -> list[Suggestion]:
+    """Commitment-like sentences of the latest good snapshot that no record tracks, strongest
+    first, in document order."""
+    record = records.get(document_id).record
+    snap = Store(root).latest_good(document_id)
+    if snap is None:
+        return []
+    day = snap.meta.taken_at.date()
+    tracked = [for_matching(c.wording_on(day)) for c in record.commitments]
+    out = []
+    for sentence in locate.document_sentences(
+        snap.text(), exclude=changelog_patterns(record.document)
+    ):
+        strength = classify.commitment_strength(sentence.text)
+        if strength == 0:
+            continue
+        if any(fuzz.partial_ratio(sentence.norm, t) >= TRACKED_OVERLAP for t in tracked):
+            continue
+        out.append(Suggestion(strength, sentence.section, sentence.text))
+    seen: set[str] = set()
+    unique = []
+    for s in out:
+        if s.sentence not in seen:
+            seen.add(s.sentence)
+            unique.append(s)
+    return sorted(unique, key=lambda s: -s.strength)
+
+
+class SnapshotNotFound(Exception):
+    """A snapshot named on the command line does not exist."""
+
+
+def pick(store: Store, document_id: str, wanted: str | None, *, default: int) -> Snapshot:
+    """A snapshot by id, id prefix, date or version label; by default the one at `default`."""
+    snaps = store.snapshots(document_id)
+    if not snaps:
+        raise SnapshotNotFound(f"{document_id}: no snapshots yet; run `tracker fetch` first")
+    if wanted is None:
+        if len(snaps) < 2:
+            raise SnapshotNotFound(f"{document_id}: only one snapshot; nothing to compare")
+        return snaps[default]
+    for snap in reversed(snaps):
+        label = snap.version_label or snap.meta.version_given
+        if wanted in (snap.id, label, f"v{label}") or snap.id.startswith(wanted):
+            return snap
+        if snap.meta.taken_at.date().isoformat() == wanted:
+            return snap
+    known = ", ".join(f"{s.id} ({s.version_label or s.meta.taken_at.date()})" for s in snaps)
+    raise SnapshotNotFound(f"{document_id}: no snapshot {wanted!r}; known: {known}")
+
+
+def diff_snapshots(
+    root: Path, document_id: str, start: str | None, end: str | None, *, deadline: float = 10.0
+) -> tuple[Snapshot, Snapshot, list[textdiff.Hunk]]:
+    store = Store(root)
+    before = pick(store, document_id, start, default=-2)
+    after = pick(store, document_id, end, default=-1)
+    return before, after, textdiff.document_diff(before.text(), after.text(), deadline=deadline)

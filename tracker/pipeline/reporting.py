@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tracker import classify, report, textdiff
-from tracker.models import DocumentRef, Finding, Outcome, Report, Verdict
+from tracker.models import DocumentRef, Finding, Outcome, Report, SnapshotRef, Verdict
 from tracker.records import Records
 from tracker.store import Store, atomic_write
 
@@ -196,3 +196,108 @@ def check_and_report(
     new = tuple(f for f in findings if f.outcome.material and fingerprint(f) not in before)
     written = write_reports(root, records, findings, ids) if write else Written((), 0)
     return CheckRun(tuple(findings), new, written)
+
+
+# --- status and stats --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRow:
+    document: str
+    commitment: str
+    title: str
+    outcome: str  # the latest outcome, or "not checked"
+    since: str | None  # the date of the snapshot that decided it
+    version: str | None
+    announcement: str | None
+
+
+def status(root: Path, records: Records, document_ids: Sequence[str] = ()) -> list[StatusRow]:
+    """Each commitment's current state: the last outcome it was given (a removal stays)."""
+    out = []
+    for doc_id in list(document_ids) or sorted(records.documents):
+        findings = load_checks(root, doc_id)
+        latest: dict[str, Finding] = {}
+        for f in sorted(findings, key=lambda f: (f.to.date, f.to.id)):
+            if f.commitment is None:
+                continue
+            previous = latest.get(f.commitment)
+            # a change stays the state until a later pair changes it again
+            if (
+                previous is None
+                or f.outcome is not Outcome.RETAINED
+                or not previous.outcome.material
+            ):
+                latest[f.commitment] = f
+        for c in records.get(doc_id).record.commitments:
+            f = latest.get(c.id)
+            out.append(
+                StatusRow(
+                    doc_id,
+                    c.id,
+                    c.title,
+                    str(f.outcome) if f else "not checked",
+                    f.to.date if f else None,
+                    f.to.version if f else None,
+                    str(f.announcement) if f and f.announcement else None,
+                )
+            )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionStats:
+    document: str
+    version: str | None
+    date: str
+    outcomes: dict[str, int]
+    verdicts: dict[str, int]
+
+    @property
+    def material(self) -> int:
+        return sum(self.outcomes.values())
+
+    def srr(self, *, strict: bool) -> float | None:
+        """Silent revision rate: the share of material changes the account did not identify
+        (strict: a partial identification counts as silent; lenient: as announced)."""
+        if not self.material:
+            return None
+        silent = sum(self.verdicts.get(v, 0) for v in ("silent", "no-account", "acknowledged-late"))
+        if strict:
+            silent += self.verdicts.get("partial", 0)
+        return round(silent / self.material, 3)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "document": self.document,
+            "version": self.version,
+            "date": self.date,
+            "material_changes": self.material,
+            "outcomes": self.outcomes,
+            "announcements": self.verdicts,
+            "srr_strict": self.srr(strict=True),
+            "srr_lenient": self.srr(strict=False),
+        }
+
+
+def stats(root: Path, records: Records, document_ids: Sequence[str] = ()) -> list[RevisionStats]:
+    """Per revision of each document, and pooled (document "*"): material changes by outcome
+    and by announcement verdict."""
+    rows = []
+    pooled_o: dict[str, int] = {}
+    pooled_v: dict[str, int] = {}
+    for doc_id in list(document_ids) or sorted(records.documents):
+        per: dict[str, tuple[SnapshotRef, dict[str, int], dict[str, int]]] = {}
+        for f in load_checks(root, doc_id):
+            if not f.outcome.material:
+                continue
+            _, outcomes, verdicts = per.setdefault(f.to.id, (f.to, {}, {}))
+            outcomes[str(f.outcome)] = outcomes.get(str(f.outcome), 0) + 1
+            verdict = str(f.announcement) if f.announcement else "none"
+            verdicts[verdict] = verdicts.get(verdict, 0) + 1
+            pooled_o[str(f.outcome)] = pooled_o.get(str(f.outcome), 0) + 1
+            pooled_v[verdict] = pooled_v.get(verdict, 0) + 1
+        for ref, outcomes, verdicts in sorted(per.values(), key=lambda v: (v[0].date, v[0].id)):
+            rows.append(RevisionStats(doc_id, ref.version, ref.date, outcomes, verdicts))
+    rows.append(RevisionStats("*", None, "", pooled_o, pooled_v))
+    return rows
