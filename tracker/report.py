@@ -398,7 +398,7 @@ def render_changelog(filed: Sequence[Filed]) -> str:
         for r, f in sorted(by_date[day], key=lambda rf: (rf[0].path, sort_key(rf[1]))):
             verdict = f" · {f.announcement}" if f.announcement else ""
             lines.append(
-                f"- **{f.outcome}**{verdict} · {text(_title(r))} "
+                f"- **{f.outcome}**{' (moved)' if f.moved else ''}{verdict} · {text(_title(r))} "
                 f"{version_of(f.from_)} → {version_of(f.to)} · {text(subject_of(f))} · "
                 f"[report]({r.path})"
             )
@@ -519,6 +519,11 @@ def render_svg(m: Matrix) -> str:
                 f'<rect x="{x + 2}" y="{y + 2}" width="{cell_w - 4}" height="{cell_h - 4}" '
                 f'rx="3" fill="{colour}"><title>{xml_escape(title)}: {label}</title></rect>'
             )
+            if cell is not None:  # the code too, for readers who cannot tell the colours apart
+                out.append(
+                    f'<text x="{x + cell_w / 2:.0f}" y="{y + 15}" text-anchor="middle" '
+                    f'fill="#ffffff" font-weight="bold">{cell.code}</text>'
+                )
     y = top + cell_h * len(m.rows) + 24
     x = 8
     for outcome, colour in COLOURS.items():
