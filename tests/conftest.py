@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from tracker.models import Extractor, FetcherKind, Health, HealthStatus, SnapshotMeta
 from tracker.store import Store, sha256
@@ -53,3 +56,63 @@ def data_dir() -> Path:
 def shared_corpus() -> Path:
     assert SHARED_CORPUS.is_dir(), f"the shared corpus is expected at {SHARED_CORPUS}"
     return SHARED_CORPUS
+
+
+DOC = "example-labs-scaling-policy"
+VERSIONS = [("v1.0", "2024-01-15"), ("v1.1", "2024-06-03"), ("v2.0", "2024-10-01"),
+            ("v2.1", "2025-02-10"), ("v2.2", "2025-06-30")]  # fmt: skip
+
+
+def invoke(root: Path, *args: str) -> str:
+    from tracker.cli import cli
+
+    result = CliRunner().invoke(cli, ["--root", str(root), *args])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.fixture(scope="session")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace for report and command tests: the demo's history imported with fixed dates and URLs, so every output is fixed."""
+    root = tmp_path_factory.mktemp("reports")
+    from tracker.demo import build
+
+    shutil.copytree(build.CORPUS / "commitments", root / "commitments")
+    for path in (root / "commitments").rglob("*.yaml"):  # no feed: it would need fetching
+        text = re.sub(r"    - kind: feed\n      url: .*\n", "", path.read_text())
+        path.write_text(text)
+    built = build.CORPUS / "built"
+    for version, day in VERSIONS:
+        invoke(
+            root,
+            "import",
+            DOC,
+            str(built / "scaling-policy" / f"{version}.pdf"),
+            "--date",
+            day,
+            "--url",
+            f"https://example-labs.invalid/{version}.pdf",
+        )
+        invoke(
+            root,
+            "import",
+            "example-labs-policy-updates",
+            str(built / "policy-updates" / f"{day}.html"),
+            "--date",
+            day,
+            "--url",
+            "https://example-labs.invalid/policy-updates",
+        )
+    invoke(
+        root,
+        "import",
+        "example-labs-security-standard",
+        str(built / "security-standard" / "v1.0.html"),
+        "--date",
+        "2025-02-10",
+        "--url",
+        "https://example-labs.invalid/security-standard",
+    )
+    invoke(root, "check")
+    invoke(root, "changelog")
+    return root

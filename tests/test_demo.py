@@ -79,5 +79,9 @@ def test_demo_reports_exactly_the_planted_cases(tmp_path: Path) -> None:
     assert "decided not to maintain" in ack["match"]["sentence"]
     changelog = (workspace / "reports/policy-changes.md").read_text()
     assert "Silent removal: *Pause training when safeguards lag behind*" in changelog
-    assert (workspace / "reports/status.md").is_file() and (workspace / "reports/feed.xml").is_file()
-    assert "Headline findings:" in result.output and "pause-training: removed silent" in result.output
+    assert (workspace / "reports/status.md").is_file() and (
+        workspace / "reports/feed.xml"
+    ).is_file()
+    assert (
+        "Headline findings:" in result.output and "pause-training: removed silent" in result.output
+    )

@@ -6,51 +6,15 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 from pathlib import Path
 
 import jsonschema
-import pytest
-from click.testing import CliRunner
 
-from tests.conftest import DATA, REPO
-from tracker.cli import cli
-from tracker.demo import build
+from tests.conftest import DATA, REPO, invoke
 
 GOLDEN = DATA / "golden"
 DOC = "example-labs-scaling-policy"
-VERSIONS = [("v1.0", "2024-01-15"), ("v1.1", "2024-06-03"), ("v2.0", "2024-10-01"),
-            ("v2.1", "2025-02-10"), ("v2.2", "2025-06-30")]  # fmt: skip
-
-
-def invoke(root: Path, *args: str) -> str:
-    result = CliRunner().invoke(cli, ["--root", str(root), *args])
-    assert result.exit_code == 0, result.output
-    return result.stdout
-
-
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo's history imported with fixed dates and URLs, so every output is fixed."""
-    root = tmp_path_factory.mktemp("reports")
-    shutil.copytree(build.CORPUS / "commitments", root / "commitments")
-    for path in (root / "commitments").rglob("*.yaml"):  # no feed: it would need fetching
-        text = re.sub(r"    - kind: feed\n      url: .*\n", "", path.read_text())
-        path.write_text(text)
-    built = build.CORPUS / "built"
-    for version, day in VERSIONS:
-        invoke(root, "import", DOC, str(built / "scaling-policy" / f"{version}.pdf"),
-               "--date", day, "--url", f"https://example-labs.invalid/{version}.pdf")
-        invoke(root, "import", "example-labs-policy-updates",
-               str(built / "policy-updates" / f"{day}.html"), "--date", day,
-               "--url", "https://example-labs.invalid/policy-updates")
-    invoke(root, "import", "example-labs-security-standard",
-           str(built / "security-standard" / "v1.0.html"), "--date", "2025-02-10",
-           "--url", "https://example-labs.invalid/security-standard")
-    invoke(root, "check")
-    invoke(root, "changelog")
-    return root
 
 
 def outputs(root: Path) -> dict[str, str]:
@@ -129,7 +93,11 @@ def test_fetched_text_cannot_inject_markup(tmp_path: Path) -> None:
         "schema_version: 1\ndocument:\n  id: hostile\n  company: Hostile Co\n  title: Policy\n"
         "  url: https://example.org/policy\ncommitments: []\n"
     )
-    body = "# Policy\n\n" + "We will keep our promises to everyone who relies on our models. " * 8 + "\n\n"
+    body = (
+        "# Policy\n\n"
+        + "We will keep our promises to everyone who relies on our models. " * 8
+        + "\n\n"
+    )
     (tmp_path / "v1.md").write_text(body + HOSTILE + "\n")
     (tmp_path / "v2.md").write_text(body)
     invoke(root, "import", "hostile", str(tmp_path / "v1.md"), "--date", "2024-01-01")
