@@ -69,8 +69,10 @@ def test_add_keeps_the_file_and_locates_the_quote(workspace: Path, tmp_path: Pat
     assert "found in snapshot" in result.stderr and "7. Internal Controls" in result.stderr
     after = record.read_text()
     assert after.startswith(before.rstrip("\n"))  # comments and layout of the rest kept
-    assert "stated: 2025-06-30" in after and "keywords: [training, employee]" in after or (
-        "- training" in after
+    assert (
+        "stated: 2025-06-30" in after
+        and "keywords: [training, employee]" in after
+        or ("- training" in after)
     )
     invoke(root, "validate")
     missing = CliRunner().invoke(
@@ -85,9 +87,7 @@ def test_add_keeps_the_file_and_locates_the_quote(workspace: Path, tmp_path: Pat
 def test_accept_records_the_current_wording(workspace: Path, tmp_path: Path) -> None:
     root = tmp_path / "ws"
     shutil.copytree(workspace, root)
-    result = CliRunner().invoke(
-        cli, ["--root", str(root), "accept", DOC, "incident-notification"]
-    )
+    result = CliRunner().invoke(cli, ["--root", str(root), "accept", DOC, "incident-notification"])
     assert result.exit_code == 0, result.output
     assert "accepted since 2025-06-30" in result.stdout and "24 hours" in result.stdout
     record = (root / "commitments/example-labs/scaling-policy.yaml").read_text()

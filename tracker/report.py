@@ -191,7 +191,7 @@ def render_report(report: Report, hunks: Sequence[Hunk]) -> str:
             )
         lines += ["", "## Findings", ""]
         for f in tracked:
-            lines += _finding_section(f, title)
+            lines += finding_section(f, title)
     if untracked:
         lines += [
             "## Untracked commitment-like sentences",
@@ -238,7 +238,7 @@ def render_report(report: Report, hunks: Sequence[Hunk]) -> str:
     return "\n".join(lines)
 
 
-def _finding_section(f: Finding, title: str) -> list[str]:
+def finding_section(f: Finding, title: str) -> list[str]:
     e = f.evidence
     out = [f"### {headline(f, title)}", ""]
     out += [f"**Before** ({version_of(f.from_)}, section: {text(e.section_before) or '–'}):", ""]

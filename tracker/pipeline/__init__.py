@@ -27,6 +27,7 @@ from tracker.pipeline.reporting import (
     trips,
     write_changelog,
 )
+from tracker.pipeline.publishing import Links, publish_github
 from tracker.pipeline.running import RunResult, run
 from tracker.pipeline.workspace import (
     SCHEMA_DIR,
@@ -40,6 +41,8 @@ from tracker.pipeline.workspace import (
 
 __all__ = [
     "FAIL_ON",
+    "Links",
+    "publish_github",
     "SCHEMA_DIR",
     "CheckRun",
     "DemoExists",
