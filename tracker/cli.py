@@ -838,6 +838,75 @@ def accept(obj: Context, document_id: str, commitment_id: str, note: str) -> Non
     click.echo(f"{path}: {commitment_id}: accepted since {since}: {wording}")
 
 
+@cli.command()
+@click.argument("document_id", metavar="DOC_ID")
+@click.option("--wayback", is_flag=True, required=True, help="From the Wayback Machine.")
+@click.option(
+    "--wayback-url",
+    default="https://web.archive.org",
+    show_default=True,
+    help="The archive's base URL (a local server in tests).",
+)
+@click.option("--from", "start", help="Earliest capture date (YYYY-MM-DD).")
+@click.option("--to", "end", help="Latest capture date (YYYY-MM-DD).")
+@click.option(
+    "--min-interval",
+    type=float,
+    default=2.0,
+    show_default=True,
+    help="Seconds between two requests to the archive.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the outcomes as a JSON array.")
+@click.pass_obj
+def backfill(
+    obj: Context,
+    document_id: str,
+    wayback: bool,
+    wayback_url: str,
+    start: str | None,
+    end: str | None,
+    min_interval: float,
+    as_json: bool,
+) -> None:
+    """Import past versions of a document from the Wayback Machine.
+
+    Lists the captures of the document's URL (CDX API), keeps one per distinct content,
+    fetches each one's original bytes and stores it as a snapshot dated at its capture time,
+    with the archive URL as provenance. Then `tracker check` reconstructs the history.
+
+    Example:
+
+        tracker backfill example-labs-scaling-policy --wayback --from 2023-01-01
+    """
+    records = _load(obj)
+    _check_ids(records, (document_id,))
+    fetcher = Fetcher(min_interval=min_interval)
+    try:
+        done = pipeline.backfill(
+            obj.root,
+            records,
+            document_id,
+            fetcher=fetcher,
+            wayback_url=wayback_url,
+            start=_parse_when(start).date() if start else None,
+            end=_parse_when(end).date() if end else None,
+        )
+    except pipeline.BackfillFailed as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        fetcher.close()
+    if as_json:
+        _echo_json(
+            [{"capture": b.capture, "timestamp": b.taken_at, **b.outcome.as_dict()} for b in done]
+        )
+    else:
+        for b in done:
+            click.echo(f"{b.taken_at} {b.outcome.status}: {b.outcome.message} ({b.capture})")
+    click.echo(f"{len(done)} distinct capture(s) processed", err=True)
+    if any(b.outcome.status is pipeline.FetchStatus.FAILED for b in done):
+        sys.exit(EXIT_ERROR)
+
+
 @cli.group()
 def publish() -> None:
     """Publish findings where people will see them."""

@@ -210,6 +210,7 @@ class FetcherKind(StrEnum):
     HTTP = "http"
     IMPORT = "import"
     BROWSER = "browser"
+    WAYBACK = "wayback"  # a capture of the Wayback Machine (final_url is the capture)
 
 
 class Extractor(Strict):

@@ -9,6 +9,8 @@ from tracker.pipeline.checking import (
 )
 from tracker.pipeline.demo import DemoExists, DemoRun, demo
 from tracker.pipeline.fetching import (
+    BackfillFailed,
+    backfill,
     FetchOutcome,
     FetchStatus,
     ImportFailed,
@@ -41,6 +43,8 @@ from tracker.pipeline.workspace import (
 
 __all__ = [
     "FAIL_ON",
+    "BackfillFailed",
+    "backfill",
     "Links",
     "publish_github",
     "SCHEMA_DIR",

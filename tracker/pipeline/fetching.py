@@ -6,7 +6,7 @@ import logging
 import mimetypes
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -375,3 +375,64 @@ def reextract(
                 )
             )
     return done
+
+
+# --- backfill -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillOutcome:
+    capture: str  # the archive URL
+    taken_at: str
+    outcome: FetchOutcome
+
+
+def backfill(
+    root: Path,
+    records: Records,
+    document_id: str,
+    *,
+    fetcher: Fetcher,
+    wayback_url: str,
+    start: date | None = None,
+    end: date | None = None,
+) -> list[BackfillOutcome]:
+    """Store each distinct Wayback capture of the document's URL as a snapshot dated at its
+    capture time, with the archive URL as provenance."""
+    from tracker import backfill as wayback
+
+    document = records.get(document_id).document
+    store = Store(root)
+    listing = fetcher.get(wayback.cdx_query(wayback_url, document.url, start, end))
+    if isinstance(listing, FetchFailure):
+        raise BackfillFailed(f"CDX API: {listing}")
+    try:
+        captures = wayback.distinct(wayback.parse_cdx(listing.body))
+    except wayback.CdxError as exc:
+        raise BackfillFailed(f"CDX API {listing.url}: {exc}") from exc
+    out = []
+    for capture in captures:
+        archive = capture.archive_url(wayback_url)
+        result = fetcher.get(capture.raw_url(wayback_url))
+        if isinstance(result, FetchFailure):
+            failed = FetchOutcome(document_id, FetchStatus.FAILED, str(result))
+            out.append(BackfillOutcome(archive, capture.timestamp, failed))
+            continue
+        stored = _store_content(
+            document,
+            store,
+            raw=result.body,
+            content_type=result.content_type or capture.mimetype,
+            taken_at=capture.taken_at,
+            fetcher_kind=FetcherKind.WAYBACK,
+            url=capture.original if capture.original.startswith("http") else document.url,
+            final_url=archive,
+            http_status=result.status,
+            headers=result.headers,
+        )
+        out.append(BackfillOutcome(archive, capture.timestamp, stored))
+    return out
+
+
+class BackfillFailed(Exception):
+    """The Wayback Machine's capture list could not be read."""
