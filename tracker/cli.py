@@ -909,7 +909,12 @@ def backfill(
 
 @cli.group()
 def publish() -> None:
-    """Publish findings where people will see them."""
+    """Publish findings where people will see them.
+
+    Example:
+
+        tracker publish github --repository me/tracker
+    """
 
 
 @publish.command(name="github")
