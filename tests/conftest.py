@@ -73,7 +73,8 @@ def invoke(root: Path, *args: str) -> str:
 
 @pytest.fixture(scope="session")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A workspace for report and command tests: the demo's history imported with fixed dates and URLs, so every output is fixed."""
+    """A workspace for report and command tests: the demo's history imported with fixed dates
+    and URLs, so every output is fixed."""
     root = tmp_path_factory.mktemp("reports")
     from tracker.demo import build
 

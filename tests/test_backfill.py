@@ -78,7 +78,7 @@ def test_backfill_stores_distinct_captures_and_check_finds_the_changes(
     ]  # fmt: skip
     assert [s.ok for s in snaps] == [True, True, False, True]  # the error page is suspect
     assert snaps[0].meta.fetcher == "wayback"
-    assert snaps[0].meta.final_url.endswith(f"/web/20240116093000/{URL}")
+    assert (snaps[0].meta.final_url or "").endswith(f"/web/20240116093000/{URL}")
     assert snaps[0].version_label == "1.0" and snaps[-1].version_label == "2.0"
 
     findings = json.loads(invoke(root, "check", "--json", DOC))

@@ -69,10 +69,8 @@ def test_add_keeps_the_file_and_locates_the_quote(workspace: Path, tmp_path: Pat
     assert "found in snapshot" in result.stderr and "7. Internal Controls" in result.stderr
     after = record.read_text()
     assert after.startswith(before.rstrip("\n"))  # comments and layout of the rest kept
-    assert (
-        "stated: 2025-06-30" in after
-        and "keywords: [training, employee]" in after
-        or ("- training" in after)
+    assert ("stated: 2025-06-30" in after and "keywords: [training, employee]" in after) or (
+        "- training" in after
     )
     invoke(root, "validate")
     missing = CliRunner().invoke(

@@ -35,7 +35,7 @@ class FakeGitHub:
         self.fail_next_post: list[Response] = []
         self.token = "secret-token"
         base = f"/repos/{REPO_NAME}/issues"
-        server.expect_request(base, method="GET").respond_with_handler(self.list)
+        server.expect_request(base, method="GET").respond_with_handler(self.listing)
         server.expect_request(base, method="POST").respond_with_handler(self.create)
         server.expect_request(re.compile(rf"{base}/\d+"), method="PATCH").respond_with_handler(
             self.patch
@@ -50,7 +50,7 @@ class FakeGitHub:
             return Response(json.dumps({"message": "Bad credentials"}), 401)
         return None
 
-    def list(self, request: Request) -> Response:
+    def listing(self, request: Request) -> Response:
         if (denied := self._auth(request)) is not None:
             return denied
         assert request.args["labels"] == "commitment-tracker"

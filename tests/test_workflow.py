@@ -52,7 +52,8 @@ def test_the_linter_catches_a_broken_workflow(tmp_path: Path) -> None:
     node, modules = found
     bad = tmp_path / "bad.yml"
     bad.write_text(
-        "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n"
+        "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: echo ${{ github.nope }}\n"
     )
     out = subprocess.run(
         [node, str(REPO / "tests/lint_workflows.cjs"), str(modules), str(bad)],

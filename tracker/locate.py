@@ -122,7 +122,7 @@ def unmatched(
     scores = process.cdist(
         [s.norm for s in pending], [s.norm for s in theirs], scorer=fuzz.ratio, dtype=np.uint8
     )
-    out = []
+    out: list[tuple[Sentence, Sentence | None, float]] = []
     for row, sentence in zip(scores, pending, strict=True):
         best = int(row.argmax())
         score = float(row[best])

@@ -283,7 +283,8 @@ def finding_section(f: Finding, title: str) -> list[str]:
         out += ["**What moved**:", ""]
         for m in e.movements:
             out.append(
-                f"- {m.dimension} {m.direction}: “{text(m.before) or '–'}” → “{text(m.after) or '–'}”"
+                f"- {m.dimension} {m.direction}: "
+                f"“{text(m.before) or '–'}” → “{text(m.after) or '–'}”"
             )
         out.append("")
     out += _announcement_lines(f)
@@ -336,7 +337,8 @@ def _snapshot_table(before: SnapshotRef, after: SnapshotRef) -> list[str]:
     ]
     for label, ref in (("Before", before), ("After", after)):
         lines.append(
-            f"| {label} | {ref.date} | {text(ref.version) or '–'} | {link(ref.url or '–', ref.url)} "
+            f"| {label} | {ref.date} | {text(ref.version) or '–'} "
+            f"| {link(ref.url or '–', ref.url)} "
             f"| `{ref.sha256}` | {link('Wayback', ref.archive_url) if ref.archive_url else '–'} |"
         )
     return [*lines, ""]

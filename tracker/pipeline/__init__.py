@@ -10,15 +10,16 @@ from tracker.pipeline.checking import (
 from tracker.pipeline.demo import DemoExists, DemoRun, demo
 from tracker.pipeline.fetching import (
     BackfillFailed,
-    backfill,
     FetchOutcome,
     FetchStatus,
     ImportFailed,
+    backfill,
     fetch_documents,
     import_file,
     needing_attention,
     reextract,
 )
+from tracker.pipeline.publishing import Links, publish_github
 from tracker.pipeline.reporting import (
     FAIL_ON,
     CheckRun,
@@ -29,7 +30,6 @@ from tracker.pipeline.reporting import (
     trips,
     write_changelog,
 )
-from tracker.pipeline.publishing import Links, publish_github
 from tracker.pipeline.running import RunResult, run
 from tracker.pipeline.workspace import (
     SCHEMA_DIR,
@@ -43,11 +43,8 @@ from tracker.pipeline.workspace import (
 
 __all__ = [
     "FAIL_ON",
-    "BackfillFailed",
-    "backfill",
-    "Links",
-    "publish_github",
     "SCHEMA_DIR",
+    "BackfillFailed",
     "CheckRun",
     "DemoExists",
     "DemoRun",
@@ -55,11 +52,13 @@ __all__ = [
     "FetchOutcome",
     "FetchStatus",
     "ImportFailed",
+    "Links",
     "RunResult",
     "SnapshotNotFound",
     "Suggestion",
     "accept_revision",
     "add_commitment",
+    "backfill",
     "check_and_report",
     "check_documents",
     "demo",
@@ -69,6 +68,7 @@ __all__ = [
     "load",
     "load_checks",
     "needing_attention",
+    "publish_github",
     "reextract",
     "run",
     "schemas",

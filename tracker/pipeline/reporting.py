@@ -230,16 +230,16 @@ def status(root: Path, records: Records, document_ids: Sequence[str] = ()) -> li
             ):
                 latest[f.commitment] = f
         for c in records.get(doc_id).record.commitments:
-            f = latest.get(c.id)
+            last = latest.get(c.id)
             out.append(
                 StatusRow(
                     doc_id,
                     c.id,
                     c.title,
-                    str(f.outcome) if f else "not checked",
-                    f.to.date if f else None,
-                    f.to.version if f else None,
-                    str(f.announcement) if f and f.announcement else None,
+                    str(last.outcome) if last else "not checked",
+                    last.to.date if last else None,
+                    last.to.version if last else None,
+                    str(last.announcement) if last and last.announcement else None,
                 )
             )
     return out
