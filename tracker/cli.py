@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import logging
 import os
 import sys
@@ -37,6 +38,22 @@ def _today() -> date:
 def _echo_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
 
+
+def _parse_shard(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    match = re.fullmatch(r"(\d+)/(\d+)", value)
+    if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
+        raise click.BadParameter(f"{value!r}: expected I/N with 1 <= I <= N, e.g. 2/4")
+    return int(match.group(1)), int(match.group(2))
+
+
+SHARD_OPTION = click.option(
+    "--shard",
+    callback=_parse_shard,
+    metavar="I/N",
+    help="Only the documents of shard I of N (a stable hash of the id): one CI job per shard.",
+)
 
 @click.group(
     epilog="Example:\n\n    tracker --root my-workspace validate",
@@ -161,6 +178,19 @@ def _check_ids(records: Records, ids: tuple[str, ...]) -> None:
         raise click.UsageError(f"unknown document(s) {', '.join(unknown)}; known: {known}")
 
 
+def _selected(
+    records: Records, document_ids: tuple[str, ...], shard: tuple[int, int] | None
+) -> tuple[str, ...]:
+    """The documents to work on; an empty shard is a clean no-op, not "every document"."""
+    if shard is None:
+        return document_ids
+    chosen = tuple(pipeline.select(records, document_ids, shard))
+    if not chosen:
+        click.echo(f"shard {shard[0]}/{shard[1]} holds no document; nothing to do", err=True)
+        sys.exit(0)
+    return chosen
+
+
 def _report_outcomes(outcomes: list[pipeline.FetchOutcome], as_json: bool) -> None:
     if as_json:
         _echo_json([o.as_dict() for o in outcomes])
@@ -198,10 +228,12 @@ def _report_outcomes(outcomes: list[pipeline.FetchOutcome], as_json: bool) -> No
     is_flag=True,
     help="Fetch nothing; rebuild text from stored raw bytes where the extractor is newer.",
 )
+@SHARD_OPTION
 @click.pass_obj
 def fetch(
     obj: Context,
     document_ids: tuple[str, ...],
+    shard: tuple[int, int] | None,
     as_json: bool,
     timeout: float,
     retries: int,
@@ -223,6 +255,7 @@ def fetch(
     """
     records = _load(obj)
     _check_ids(records, document_ids)
+    document_ids = _selected(records, document_ids, shard)
     if reextract:
         done = pipeline.reextract(obj.root, records, document_ids, now=datetime.now(UTC))
         for doc_id, snap_id, message in done:
@@ -326,9 +359,15 @@ def _exit_on(new: Sequence[Finding], fail_on: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print every finding as a JSON array.")
 @click.option("--no-write", is_flag=True, help="Do not write reports; only print the findings.")
 @FAIL_ON_OPTION
+@SHARD_OPTION
 @click.pass_obj
 def check(
-    obj: Context, document_ids: tuple[str, ...], as_json: bool, no_write: bool, fail_on: str | None
+    obj: Context,
+    document_ids: tuple[str, ...],
+    as_json: bool,
+    no_write: bool,
+    fail_on: str | None,
+    shard: tuple[int, int] | None,
 ) -> None:
     """Check every commitment against every pair of consecutive good snapshots.
 
@@ -343,6 +382,7 @@ def check(
     """
     records = _load(obj)
     _check_ids(records, document_ids)
+    document_ids = _selected(records, document_ids, shard)
     run = pipeline.check_and_report(obj.root, records, document_ids, write=not no_write)
     if as_json:
         _echo_json([f.as_json() for f in run.findings])
@@ -458,10 +498,12 @@ def _fetcher_options(func: Any) -> Any:
 @click.option("--base-url", help="Public URL of reports/ (for links in the feed).")
 @click.option("--json", "as_json", is_flag=True, help="Print the new findings as a JSON array.")
 @FAIL_ON_OPTION
+@SHARD_OPTION
 @click.pass_obj
 def run(
     obj: Context,
     document_ids: tuple[str, ...],
+    shard: tuple[int, int] | None,
     timeout: float,
     retries: int,
     min_interval: float,
@@ -484,6 +526,7 @@ def run(
 
     records = _load(obj)
     _check_ids(records, document_ids)
+    document_ids = _selected(records, document_ids, shard)
     fetcher = Fetcher(
         timeout=(10.0, timeout),
         retries=retries,

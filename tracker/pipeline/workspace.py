@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,6 +46,27 @@ def write_schemas(folder: Path = SCHEMA_DIR) -> list[Path]:
         tmp.replace(path)
         written.append(path)
     return written
+
+
+# --- shards ---------------------------------------------------------------------------------
+
+
+def in_shard(document_id: str, shard: tuple[int, int] | None) -> bool:
+    """Whether a document belongs to shard I of N (1-based): a stable hash of its id, so each
+    job of a CI matrix always gets the same documents, whatever else is tracked."""
+    if shard is None:
+        return True
+    index, count = shard
+    digest = int(hashlib.sha256(document_id.encode("utf-8")).hexdigest()[:8], 16)
+    return digest % count == index - 1
+
+
+def select(
+    loaded: Records, document_ids: Sequence[str], shard: tuple[int, int] | None
+) -> list[str]:
+    """The documents a command works on: the named ones (or all), within the shard."""
+    ids = list(document_ids) or sorted(loaded.documents)
+    return [d for d in ids if in_shard(d, shard)]
 
 
 # --- editing records ---------------------------------------------------------------------------
