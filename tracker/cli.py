@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -54,6 +54,7 @@ SHARD_OPTION = click.option(
     metavar="I/N",
     help="Only the documents of shard I of N (a stable hash of the id): one CI job per shard.",
 )
+
 
 @click.group(
     epilog="Example:\n\n    tracker --root my-workspace validate",
