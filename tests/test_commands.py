@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import date
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -105,3 +106,22 @@ def test_fail_on_exits_3_only_for_new_findings(workspace: Path, tmp_path: Path) 
     assert "match --fail-on silent" in first.stderr
     second = CliRunner().invoke(cli, ["--root", str(root), "check", "--fail-on", "silent"])
     assert second.exit_code == 0, second.output  # nothing new since the last check
+
+
+def test_an_unchanged_document_is_not_checked_again(workspace: Path, tmp_path: Path) -> None:
+    from tracker.pipeline import load
+    from tracker.pipeline.reporting import input_key
+
+    root = tmp_path / "ws"
+    shutil.copytree(workspace, root)
+    records = load(root, today=date(2026, 1, 1))
+    key = input_key(root, records, DOC)
+    assert (root / "reports" / DOC / "checks.key").read_text().strip() == key
+    checks = root / "reports" / DOC / "checks.json"
+    stamp = checks.stat().st_mtime_ns
+    invoke(root, "check")
+    assert checks.stat().st_mtime_ns == stamp  # reused, not recomputed nor rewritten
+    record = root / "commitments/example-labs/scaling-policy.yaml"
+    record.write_text(record.read_text().replace("keywords: [pause,", "keywords: [pausing,"))
+    records = load(root, today=date(2026, 1, 1))
+    assert input_key(root, records, DOC) != key  # an edited record is checked again

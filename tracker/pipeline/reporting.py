@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from tracker import classify, report, textdiff
@@ -192,10 +193,70 @@ def check_and_report(
 
     ids = list(document_ids) or sorted(records.documents)
     before = previous_findings(root, ids)
-    findings = check_documents(root, records, ids)
+    keys = {doc_id: input_key(root, records, doc_id) for doc_id in ids}
+    cached = [d for d in ids if _stored_key(root, d) == keys[d]] if write else []
+    fresh = [d for d in ids if d not in cached]
+    computed = check_documents(root, records, fresh) if fresh else []
+    findings = [f for d in ids for f in (computed if d in fresh else load_checks(root, d))
+                if f.document == d]  # fmt: skip
     new = tuple(f for f in findings if f.outcome.material and fingerprint(f) not in before)
-    written = write_reports(root, records, findings, ids) if write else Written((), 0)
+    written = write_reports(root, records, computed, fresh) if write and fresh else Written((), 0)
+    if write:
+        for doc_id in fresh:
+            _write_if_changed(root / REPORTS_DIR / doc_id / KEY_FILE, keys[doc_id] + "\n")
     return CheckRun(tuple(findings), new, written)
+
+
+KEY_FILE = "checks.key"  # what the last check of a document was computed from
+
+
+def input_key(root: Path, records: Records, document_id: str) -> str:
+    """A hash of everything a document's check depends on: its record, the snapshots of it,
+    of its companions and of its account pages and feeds, the word lists and the engine's
+    version. When it is unchanged, the last check's findings stand and nothing is recomputed."""
+    from tracker import __version__
+    from tracker.lexicon import LEXICON_PATH
+    from tracker.models import FeedSource, PageSource
+    from tracker.store import account_document_id
+
+    document = records.get(document_id).record
+    related = [document_id, *document.document.companions]
+    for source in document.document.announcements:
+        if isinstance(source, PageSource):
+            related.append(source.document or account_document_id(source.url or ""))
+        elif isinstance(source, FeedSource):
+            related.append(account_document_id(source.url))
+    digest = hashlib.sha256()
+    digest.update(__version__.encode())
+    digest.update(_engine_hash().encode())
+    digest.update(LEXICON_PATH.read_bytes())
+    digest.update(document.model_dump_json().encode())
+    store = Store(root)
+    for doc in related:
+        for snap in store.snapshots(doc):
+            digest.update(
+                f"{doc}/{snap.id}/{snap.meta.text_sha256}/{snap.extractor.version}/"
+                f"{snap.health.status}\n".encode()
+            )
+    return digest.hexdigest()
+
+
+@cache
+def _engine_hash() -> str:
+    """The engine's own code: a change to a rule invalidates every cached check."""
+    package = Path(__file__).parent.parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _stored_key(root: Path, document_id: str) -> str | None:
+    path = root / REPORTS_DIR / document_id / KEY_FILE
+    checks = root / REPORTS_DIR / document_id / CHECKS_FILE
+    if not path.is_file() or not checks.is_file():
+        return None
+    return path.read_text("utf-8").strip()
 
 
 # --- status and stats --------------------------------------------------------------------------
