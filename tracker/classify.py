@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz.distance import Indel
 
@@ -256,6 +257,7 @@ def document_similarity(a: str, b: str) -> float:
 # --- commitment-like sentences ---------------------------------------------------------------
 
 
+@lru_cache(maxsize=100_000)
 def commitment_strength(sentence: str) -> int:
     """How much a sentence reads as a commitment: 2 (will, must, shall, commit to ...),
     1 (a statement of practice: "we conduct ..."), 0 (not one). Patterns: lexicon.yaml."""

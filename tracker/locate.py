@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -48,6 +49,11 @@ class Match:
 
 
 def paragraphs(text: str) -> list[Paragraph]:
+    return list(_paragraphs(text))
+
+
+@lru_cache(maxsize=16)
+def _paragraphs(text: str) -> tuple[Paragraph, ...]:
     """Blocks of text with the heading they sit under (markdown `#` headings)."""
     out: list[Paragraph] = []
     section: str | None = None
@@ -60,7 +66,7 @@ def paragraphs(text: str) -> list[Paragraph]:
             continue
         for item in block.split("\n") if block.startswith("- ") else [block]:
             out.append(Paragraph(" ".join(item.split()), section, len(out)))
-    return out
+    return tuple(out)
 
 
 def sentences(text: str) -> list[str]:

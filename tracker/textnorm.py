@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _INVISIBLE = dict.fromkeys(
     map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u202a\u202b\u202c\u202d\u202e")
@@ -33,6 +34,7 @@ def clean(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", out).strip() + "\n"
 
 
+@lru_cache(maxsize=200_000)
 def for_matching(text: str) -> str:
     """The form quotes are compared in: clean, case-folded, footnote markers and bullets dropped,
     hyphens between letters removed (pre-deployment = predeployment), one line."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from tracker import announce, classify, locate, textdiff
 from tracker.models import (
@@ -263,16 +263,22 @@ def _untracked(
     old = locate.document_sentences(before_text, exclude=exclude)
     new = locate.document_sentences(after_text, exclude=exclude)
 
-    def candidate(sentence: locate.Sentence) -> bool:
-        if classify.commitment_strength(sentence.text) == 0:
-            return False
-        return not any(
-            fuzz.partial_ratio(sentence.norm, t) >= TRACKED_OVERLAP for t in tracked if t
-        )
+    tracked_norms = [t for t in tracked if t]
+
+    def candidates(sentences: list[locate.Sentence]) -> list[locate.Sentence]:
+        """The commitment-like sentences that no record's passage covers."""
+        like = [s for s in sentences if classify.commitment_strength(s.text) > 0]
+        if not like or not tracked_norms:
+            return like
+        scores = process.cdist(
+            [s.norm for s in like], tracked_norms, scorer=fuzz.partial_ratio,
+            score_cutoff=TRACKED_OVERLAP, workers=-1,
+        )  # fmt: skip
+        return [s for s, row in zip(like, scores, strict=True) if not row.any()]
 
     out = []
     for outcome, ours, theirs in ((Outcome.REMOVED, old, new), (Outcome.ADDED, new, old)):
-        for sentence, closest, score in locate.unmatched([s for s in ours if candidate(s)], theirs):
+        for sentence, closest, score in locate.unmatched(candidates(ours), theirs):
             before, after = (
                 (sentence, closest) if outcome is Outcome.REMOVED else (closest, sentence)
             )
