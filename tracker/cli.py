@@ -56,6 +56,58 @@ SHARD_OPTION = click.option(
 )
 
 
+def _fetcher_options(func: Any) -> Any:
+    for option in reversed(
+        [
+            click.option(
+                "--timeout",
+                type=float,
+                default=30.0,
+                show_default=True,
+                help="Read timeout in seconds.",
+            ),
+            click.option(
+                "--retries",
+                type=int,
+                default=3,
+                show_default=True,
+                help="Retries on errors, 429 and 5xx.",
+            ),
+            click.option(
+                "--min-interval",
+                type=float,
+                default=1.0,
+                show_default=True,
+                help="Seconds between two requests to the same host.",
+            ),
+            click.option(
+                "--max-bytes",
+                type=int,
+                default=50 * 1024 * 1024,
+                show_default=True,
+                help="Largest response body accepted (after decompression).",
+            ),
+            click.option(
+                "--ignore-robots", is_flag=True, help="Do not consult robots.txt (not advised)."
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def _fetcher(
+    timeout: float, retries: int, min_interval: float, max_bytes: int, ignore_robots: bool
+) -> Fetcher:
+    return Fetcher(
+        timeout=(10.0, timeout),
+        retries=retries,
+        min_interval=min_interval,
+        max_bytes=max_bytes,
+        respect_robots=not ignore_robots,
+    )
+
+
 @click.group(
     epilog="Example:\n\n    tracker --root my-workspace validate",
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -203,27 +255,7 @@ def _report_outcomes(outcomes: list[pipeline.FetchOutcome], as_json: bool) -> No
 @cli.command()
 @click.argument("document_ids", nargs=-1, metavar="[DOC_ID]...")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcomes as a JSON array.")
-@click.option(
-    "--timeout", type=float, default=30.0, show_default=True, help="Read timeout in seconds."
-)
-@click.option(
-    "--retries", type=int, default=3, show_default=True, help="Retries on errors, 429 and 5xx."
-)
-@click.option(
-    "--min-interval",
-    type=float,
-    default=1.0,
-    show_default=True,
-    help="Seconds between two requests to the same host.",
-)
-@click.option(
-    "--max-bytes",
-    type=int,
-    default=50 * 1024 * 1024,
-    show_default=True,
-    help="Largest response body accepted (after decompression).",
-)
-@click.option("--ignore-robots", is_flag=True, help="Do not consult robots.txt (not advised).")
+@_fetcher_options
 @click.option(
     "--reextract",
     is_flag=True,
@@ -263,13 +295,7 @@ def fetch(
             click.echo(f"{doc_id}: {snap_id}: {message}")
         click.echo(f"{len(done)} snapshot(s) re-extracted (a technical upgrade)", err=True)
         return
-    fetcher = Fetcher(
-        timeout=(10.0, timeout),
-        retries=retries,
-        min_interval=min_interval,
-        max_bytes=max_bytes,
-        respect_robots=not ignore_robots,
-    )
+    fetcher = _fetcher(timeout, retries, min_interval, max_bytes, ignore_robots)
     try:
         outcomes = pipeline.fetch_documents(obj.root, records, document_ids, fetcher=fetcher)
     finally:
@@ -453,46 +479,6 @@ def demo(directory: Path, as_json: bool) -> None:
     _print_findings(run.check.findings)
 
 
-def _fetcher_options(func: Any) -> Any:
-    for option in reversed(
-        [
-            click.option(
-                "--timeout",
-                type=float,
-                default=30.0,
-                show_default=True,
-                help="Read timeout in seconds.",
-            ),
-            click.option(
-                "--retries",
-                type=int,
-                default=3,
-                show_default=True,
-                help="Retries on errors, 429 and 5xx.",
-            ),
-            click.option(
-                "--min-interval",
-                type=float,
-                default=1.0,
-                show_default=True,
-                help="Seconds between two requests to the same host.",
-            ),
-            click.option(
-                "--max-bytes",
-                type=int,
-                default=50 * 1024 * 1024,
-                show_default=True,
-                help="Largest response body accepted (after decompression).",
-            ),
-            click.option(
-                "--ignore-robots", is_flag=True, help="Do not consult robots.txt (not advised)."
-            ),
-        ]
-    ):
-        func = option(func)
-    return func
-
-
 @cli.command()
 @click.argument("document_ids", nargs=-1, metavar="[DOC_ID]...")
 @_fetcher_options
@@ -528,13 +514,7 @@ def run(
     records = _load(obj)
     _check_ids(records, document_ids)
     document_ids = _selected(records, document_ids, shard)
-    fetcher = Fetcher(
-        timeout=(10.0, timeout),
-        retries=retries,
-        min_interval=min_interval,
-        max_bytes=max_bytes,
-        respect_robots=not ignore_robots,
-    )
+    fetcher = _fetcher(timeout, retries, min_interval, max_bytes, ignore_robots)
     console = Console(stderr=True)
     try:
         with Progress(console=console, transient=True) as bar:

@@ -371,15 +371,20 @@ def _save(yaml: YAML, tree: Any, path: Path) -> None:
     tmp.replace(path)
 
 
+def _append(owner: Any, key: str, entry: dict[str, Any]) -> None:
+    """Append a mapping to the list `owner[key]`, creating the list when absent."""
+    if owner.get(key) is None:
+        owner[key] = CommentedSeq()
+    item = CommentedMap()
+    for name, value in entry.items():
+        item[name] = value
+    owner[key].append(item)
+
+
 def append_commitment(path: Path, entry: dict[str, Any]) -> None:
     """Append a commitment to a record file; comments and formatting of the rest are kept."""
     yaml, tree = _round_trip(path)
-    if tree.get("commitments") is None:
-        tree["commitments"] = CommentedSeq()
-    item = CommentedMap()
-    for key, value in entry.items():
-        item[key] = value
-    tree["commitments"].append(item)
+    _append(tree, "commitments", entry)
     _save(yaml, tree, path)
 
 
@@ -388,12 +393,7 @@ def append_revision(path: Path, commitment_id: str, revision: dict[str, Any]) ->
     yaml, tree = _round_trip(path)
     for item in tree.get("commitments") or []:
         if item.get("id") == commitment_id:
-            if item.get("revisions") is None:
-                item["revisions"] = CommentedSeq()
-            entry = CommentedMap()
-            for key, value in revision.items():
-                entry[key] = value
-            item["revisions"].append(entry)
+            _append(item, "revisions", revision)
             _save(yaml, tree, path)
             return
     raise KeyError(f"{path}: no commitment {commitment_id!r}")
