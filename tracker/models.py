@@ -399,6 +399,11 @@ class Evidence(Strict):
         default=None, description="For a removal: the closest passage that remains."
     )
     closest_section: str | None = None
+    closest_counterpart_of: str | None = Field(
+        default=None,
+        description="The closest passage matches this other commitment better: it is that "
+        "one's counterpart, not this one's.",
+    )
     relocated_to: Relocation | None = None
     reasons: list[str] = Field(
         default_factory=list, description="Why a snapshot is suspect (unverifiable findings)."

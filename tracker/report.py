@@ -252,6 +252,12 @@ def finding_section(f: Finding, title: str) -> list[str]:
             quote_block(e.closest),
             "",
         ]
+        if e.closest_counterpart_of:
+            out += [
+                f"That passage is the counterpart of another commitment, "
+                f"`{e.closest_counterpart_of}`, which it matches better.",
+                "",
+            ]
         if Flag.REWRITTEN in f.flags:
             out += [
                 "The document changed beyond half its words, so this is a lead to review, "

@@ -161,8 +161,9 @@ def _compare(
     similarity = classify.document_similarity(before_text, after_text)
     out: list[Finding] = []
     tracked: list[str] = []
+    located: list[tuple[Commitment, locate.Match, locate.Match]] = []
+    day = window.after.meta.taken_at.date()
     for commitment in commitments:
-        day = window.after.meta.taken_at.date()
         if commitment.stated > day:
             continue
         wording = commitment.wording_on(day)
@@ -171,8 +172,30 @@ def _compare(
             continue  # not in the earlier version (removed before, or not yet stated)
         now = locate.locate(wording, after_text, exclude=exclude)
         tracked += [for_matching(wording), for_matching(was.passage), for_matching(now.passage)]
-        out.append(_judge(store, document, commitment, window, was, now, similarity))
+        located.append((commitment, was, now))
+    for commitment, was, now, taken_by in _claimed(located):
+        out.append(_judge(store, document, commitment, window, was, now, similarity, taken_by))
     out.extend(_untracked(document, window, before_text, after_text, exclude, tracked, similarity))
+    return out
+
+
+def _claimed(
+    located: list[tuple[Commitment, locate.Match, locate.Match]],
+) -> list[tuple[Commitment, locate.Match, locate.Match, str | None]]:
+    """A passage is the counterpart of one commitment only: when two commitments' closest
+    passages are the same, the one that matches it less well has lost its counterpart (a
+    removed clause must not pass for a similar sibling clause that remains)."""
+    best: dict[str, tuple[float, str]] = {}
+    for commitment, _, now in located:
+        if now.found:
+            key = for_matching(now.passage)
+            if now.score > best.get(key, (0.0, ""))[0]:
+                best[key] = (now.score, commitment.id)
+    out = []
+    for commitment, was, now in located:
+        holder = best.get(for_matching(now.passage))
+        taken = holder[1] if now.found and holder and holder[0] > now.score else None
+        out.append((commitment, was, now, taken))
     return out
 
 
@@ -184,6 +207,7 @@ def _judge(
     was: locate.Match,
     now: locate.Match,
     similarity: float,
+    taken_by: str | None = None,
 ) -> Finding:
     base = {
         "document": document.id,
@@ -198,7 +222,7 @@ def _judge(
         "score": round(now.score, 1),
         "method": str(now.method),
     }
-    if now.found:
+    if now.found and taken_by is None:
         change = classify.classify(was.passage, now.passage)
         return Finding(
             **base,
@@ -234,7 +258,12 @@ def _judge(
         **base,
         outcome=Outcome.REMOVED,
         flags=[Flag.REWRITTEN] if similarity < REWRITTEN_BELOW else [],
-        evidence=Evidence(**evidence, closest=now.passage, closest_section=now.section),
+        evidence=Evidence(
+            **evidence,
+            closest=now.passage,
+            closest_section=now.section,
+            closest_counterpart_of=taken_by,
+        ),
     )
 
 
