@@ -105,3 +105,30 @@ def test_a_captcha_between_versions_concludes_nothing(demo_root: Path, tmp_path:
     after = {(f["commitment"], f["outcome"]) for f in got if f["to"]["version"] == "2.0"}
     assert ("pause-training", "removed") in after
     assert ("external-testing", "weakened") in after
+
+
+def test_a_removed_clause_does_not_pass_for_its_similar_sibling(tmp_path: Path) -> None:
+    """Two clauses of one template; one is removed. The other must not be taken for it."""
+    root = tmp_path
+    (root / "commitments" / "x").mkdir(parents=True)
+    a = "We will publish every model evaluation report within 30 days of each deployment."
+    b = "We will publish every model security review report within 60 days of each deployment."
+    (root / "commitments" / "x" / "doc.yaml").write_text(
+        "schema_version: 1\ndocument:\n  id: twins\n  company: Twin Co\n  title: Policy\n"
+        "  url: https://example.org/policy\ncommitments:\n"
+        f"  - id: eval-reports\n    title: Evaluation reports\n    quote: {a}\n"
+        "    stated: 2024-01-01\n"
+        f"  - id: security-reports\n    title: Security reports\n    quote: {b}\n"
+        "    stated: 2024-01-01\n"
+    )
+    filler = "This policy explains how the company handles its most capable models. " * 6
+    v1, v2 = tmp_path / "v1.md", tmp_path / "v2.md"
+    v1.write_text(f"# Policy\n\n{filler}\n\n{a}\n\n{b}\n")
+    v2.write_text(f"# Policy\n\n{filler}\n\n{b}\n")
+    for path, day in ((v1, "2024-01-01"), (v2, "2024-02-01"), (v2, "2024-03-01")):
+        CliRunner().invoke(cli, ["--root", str(root), "import", "twins", str(path), "--date", day])
+    result = CliRunner().invoke(cli, ["--root", str(root), "check", "--json"])
+    got = [(f["commitment"], f["outcome"]) for f in json.loads(result.stdout) if f["commitment"]]
+    assert got == [("eval-reports", "removed"), ("security-reports", "retained")]
+    removal = next(f for f in json.loads(result.stdout) if f["commitment"] == "eval-reports")
+    assert removal["evidence"]["closest_counterpart_of"] == "security-reports"

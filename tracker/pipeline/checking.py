@@ -173,7 +173,11 @@ def _compare(
         now = locate.locate(wording, after_text, exclude=exclude)
         tracked += [for_matching(wording), for_matching(was.passage), for_matching(now.passage)]
         located.append((commitment, was, now))
+    # a commitment whose passage in the older version is another's counterpart was not there
+    gone_before = {c.id for c, _, _, taken in _claimed([(c, n, w) for c, w, n in located]) if taken}
     for commitment, was, now, taken_by in _claimed(located):
+        if commitment.id in gone_before:
+            continue
         out.append(_judge(store, document, commitment, window, was, now, similarity, taken_by))
     out.extend(_untracked(document, window, before_text, after_text, exclude, tracked, similarity))
     return out
