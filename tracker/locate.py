@@ -118,9 +118,12 @@ def unmatched(
     ours: Sequence[Sentence], theirs: Sequence[Sentence], *, threshold: float = SAME_SENTENCE
 ) -> list[tuple[Sentence, Sentence | None, float]]:
     """The sentences of `ours` with no counterpart in `theirs`: each with the closest one and
-    its score. Exact equals are skipped first; the rest are scored all at once."""
+    its score. Exact equals are skipped first, then sentences whose words still stand in the
+    other text in order (split by a page break or merged into a longer sentence); the rest
+    are scored all at once."""
     present = {s.norm for s in theirs}
-    pending = [s for s in ours if s.norm not in present]
+    whole = " ".join(s.norm for s in theirs)
+    pending = [s for s in ours if s.norm not in present and s.norm not in whole]
     if not pending:
         return []
     if not theirs:
