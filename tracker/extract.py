@@ -535,10 +535,12 @@ def assess(
     text = extraction.text if extraction is not None else ""
     words = len(text.split())
     sample = text[:5000] + " " + (extraction.title or "" if extraction else "")
+    short = len(text) < MIN_CHARS or words < 30
     if extraction is not None and extraction.format is DocumentFormat.HTML:
         head = raw[:20000].decode("utf-8", "replace")
+        if not short:  # a rendered page keeps its <noscript> text; it says nothing then
+            head = re.sub(r"(?is)<noscript\b.*?</noscript>", " ", head)
         sample += " " + re.sub(r"<[^>]+>", " ", head)
-    short = len(text) < MIN_CHARS or words < 30
     if extraction is not None and short:
         reasons.append(f"near-empty text ({len(text.strip())} characters, {words} words)")
     if _CHALLENGE.search(sample) and (short or words < 300):

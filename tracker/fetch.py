@@ -127,7 +127,8 @@ class Fetcher:
 
     # --- politeness --------------------------------------------------------------------
 
-    def _pace(self, url: str) -> None:
+    def pace(self, url: str) -> None:
+        """Wait so that two requests to one host are `min_interval` apart."""
         host = urlsplit(url).netloc
         last = self._last_hit.get(host)
         if last is not None:
@@ -155,7 +156,7 @@ class Fetcher:
 
     def _load_robots(self, origin: str) -> Protego | FetchFailure | None:
         url = f"{origin}/robots.txt"
-        self._pace(url)
+        self.pace(url)
         try:
             response = self.session.get(url, timeout=self.timeout)
         except requests.RequestException as exc:
@@ -190,7 +191,7 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        self._pace(url)
+        self.pace(url)
         fetched_at = self.now()
         try:
             response = self.session.get(url, headers=headers, timeout=self.timeout, stream=True)

@@ -43,6 +43,11 @@ class Category(StrEnum):
     MITIGATION = "mitigation"  # M
 
 
+class FetchMode(StrEnum):
+    HTTP = "http"  # a plain HTTP client (a browser only as a fallback for a JavaScript shell)
+    BROWSER = "browser"  # always a headless browser (pages rendered by scripts)
+
+
 class DocumentFormat(StrEnum):
     HTML = "html"
     PDF = "pdf"
@@ -163,6 +168,18 @@ class Document(Strict):
         default=None, description="CSS selector of the link on the landing page to fetch."
     )
     select: str | None = Field(default=None, description="CSS selector of the main content.")
+    fetch: FetchMode = Field(
+        default=FetchMode.HTTP,
+        description="http (a browser only when the page turns out to need JavaScript) or "
+        "browser (always).",
+    )
+    wait_for: str | None = Field(
+        default=None, description="Browser: wait until this CSS selector appears."
+    )
+    remove: list[str] = Field(
+        default_factory=list,
+        description="Browser: CSS selectors of elements to remove (consent banners).",
+    )
     version_pattern: str | None = Field(
         default=None, description="Regular expression whose first group is the version label."
     )

@@ -295,10 +295,13 @@ def _cross_record_errors(
                     ("document", "announcements", index, "document"),
                     f"unknown document {page_target!r}; {_known(known)}",
                 )
-        for name in ("follow", "select"):
+        for name in ("follow", "select", "wait_for"):
             selector = getattr(doc, name)
             if selector is not None and not _selector_compiles(selector):
                 err(("document", name), f"invalid CSS selector {selector!r}")
+        for index, selector in enumerate(doc.remove):
+            if not _selector_compiles(selector):
+                err(("document", "remove", index), f"invalid CSS selector {selector!r}")
 
         seen_ids: dict[str, int] = {}
         for index, commitment in enumerate(record.commitments):

@@ -11,13 +11,16 @@ from enum import StrEnum
 from pathlib import Path
 
 from tracker import announce, extract
-from tracker.fetch import Fetcher, FetchFailure, follow_link
+from tracker.browser import BrowserFetcher
+from tracker.browser import available as browser_available
+from tracker.fetch import Fetcher, FetchFailure, FetchResult, follow_link
 from tracker.models import (
     Document,
     DocumentFormat,
     Extractor,
     FeedSource,
     FetcherKind,
+    FetchMode,
     Health,
     HealthStatus,
     PageSource,
@@ -132,7 +135,9 @@ def _fetch_account(document: Document, url: str, store: Store, fetcher: Fetcher)
         return FetchOutcome(target.id, FetchStatus.FAILED, f"internal error: {exc}")
 
 
-def _fetch_one(document: Document, store: Store, fetcher: Fetcher) -> FetchOutcome:
+def _fetch_one(
+    document: Document, store: Store, fetcher: Fetcher, browser: BrowserFetcher | None = None
+) -> FetchOutcome:
     state = store.state(document.id)
     state.last_attempt = fetcher.now()
     landing: str | None = None
@@ -146,7 +151,16 @@ def _fetch_one(document: Document, store: Store, fetcher: Fetcher) -> FetchOutco
             return _failed(document.id, store, state, link)
         landing, target = document.url, link
     validators = state.urls.get(target, UrlState())
-    result = fetcher.get(target, etag=validators.etag, last_modified=validators.last_modified)
+    kind = FetcherKind.HTTP
+    notes: list[str] = []
+    if document.fetch is FetchMode.BROWSER:
+        browser = browser or BrowserFetcher(fetcher)
+        result = browser.get(target, wait_for=document.wait_for, remove=tuple(document.remove))
+        kind = FetcherKind.BROWSER
+    else:
+        result = fetcher.get(target, etag=validators.etag, last_modified=validators.last_modified)
+        if not isinstance(result, FetchFailure) and not result.not_modified:
+            result, kind, notes = _browser_fallback(document, target, result, fetcher, browser)
     if isinstance(result, FetchFailure):
         return _failed(document.id, store, state, result)
     state.urls[target] = UrlState(
@@ -165,22 +179,56 @@ def _fetch_one(document: Document, store: Store, fetcher: Fetcher) -> FetchOutco
         raw=result.body,
         content_type=result.content_type,
         taken_at=result.fetched_at,
-        fetcher_kind=FetcherKind.HTTP,
+        fetcher_kind=kind,
         url=target,
         landing_url=landing,
         final_url=result.final_url,
         http_status=result.status,
         headers=result.headers,
     )
+    if notes:
+        outcome = replace(outcome, message=f"{outcome.message}; " + "; ".join(notes))
     if outcome.health is HealthStatus.SUSPECT:
         state.consecutive_failures += 1
-        state.last_error = "; ".join(outcome.reasons)
+        state.last_error = "; ".join([*outcome.reasons, *notes])
     else:
         state.consecutive_failures = 0
         state.last_error = None
         state.last_success = result.fetched_at
     store.save_state(document.id, state)
     return replace(outcome, consecutive_failures=state.consecutive_failures)
+
+
+# What a browser can fix: a page whose text is put there by scripts.
+_NEEDS_SCRIPTS = ("page needs JavaScript", "near-empty text", "matched nothing on the page")
+
+
+def _browser_fallback(
+    document: Document,
+    target: str,
+    result: FetchResult,
+    fetcher: Fetcher,
+    browser: BrowserFetcher | None,
+) -> tuple[FetchResult | FetchFailure, FetcherKind, list[str]]:
+    """When the plain fetch reads as a JavaScript shell, try once with the browser."""
+    media_type = extract.sniff(result.body, result.content_type, target)
+    if media_type != "text/html":
+        return result, FetcherKind.HTTP, []
+    reading = extract.read(result.body, media_type, select=document.select)
+    reasons = " ".join(reading.health.reasons)
+    has_scripts = b"<script" in result.body.lower()
+    if not any(r in reasons for r in _NEEDS_SCRIPTS) or not has_scripts:
+        return result, FetcherKind.HTTP, []
+    missing = browser_available()
+    if missing is not None:
+        log.warning("%s: %s", document.id, missing)
+        return result, FetcherKind.HTTP, [f"a browser would be needed here: {missing}"]
+    rendered = (browser or BrowserFetcher(fetcher)).get(
+        target, wait_for=document.wait_for, remove=tuple(document.remove)
+    )
+    if isinstance(rendered, FetchFailure):
+        return result, FetcherKind.HTTP, [f"the browser fallback failed: {rendered}"]
+    return rendered, FetcherKind.BROWSER, ["fetched with the browser (the page needs JavaScript)"]
 
 
 def _failed(doc_id: str, store: Store, state: FetchState, failure: FetchFailure) -> FetchOutcome:
