@@ -57,3 +57,15 @@ def test_every_document_is_in_exactly_one_shard() -> None:
 def test_a_bad_shard_is_a_usage_error(workspace: Path) -> None:
     result = CliRunner().invoke(cli, ["--root", str(workspace), "check", "--shard", "3/2"])
     assert result.exit_code == 2 and "expected I/N" in result.output
+
+
+def test_parallel_checks_write_the_same_reports(workspace: Path, tmp_path: Path) -> None:
+    trees = []
+    for jobs in ("1", "2"):
+        root = tmp_path / f"jobs{jobs}"
+        shutil.copytree(workspace, root)
+        shutil.rmtree(root / "reports")
+        invoke(root, "check", "--jobs", jobs)
+        invoke(root, "changelog")
+        trees.append(tree(root / "reports"))
+    assert trees[0] == trees[1]

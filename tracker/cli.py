@@ -349,6 +349,14 @@ def import_(
     _report_outcomes([outcome], as_json)
 
 
+JOBS_OPTION = click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=lambda: min(os.cpu_count() or 1, 4),
+    show_default="the number of cores, at most 4",
+    help="Documents checked in parallel (the output does not depend on it).",
+)
+
 FAIL_ON_OPTION = click.option(
     "--fail-on",
     type=click.Choice(pipeline.FAIL_ON),
@@ -387,6 +395,7 @@ def _exit_on(new: Sequence[Finding], fail_on: str | None) -> None:
 @click.option("--no-write", is_flag=True, help="Do not write reports; only print the findings.")
 @FAIL_ON_OPTION
 @SHARD_OPTION
+@JOBS_OPTION
 @click.pass_obj
 def check(
     obj: Context,
@@ -395,6 +404,7 @@ def check(
     no_write: bool,
     fail_on: str | None,
     shard: tuple[int, int] | None,
+    jobs: int,
 ) -> None:
     """Check every commitment against every pair of consecutive good snapshots.
 
@@ -410,7 +420,9 @@ def check(
     records = _load(obj)
     _check_ids(records, document_ids)
     document_ids = _selected(records, document_ids, shard)
-    run = pipeline.check_and_report(obj.root, records, document_ids, write=not no_write)
+    run = pipeline.check_and_report(
+        obj.root, records, document_ids, write=not no_write, keep_all=as_json, jobs=jobs
+    )
     if as_json:
         _echo_json([f.as_json() for f in run.findings])
     else:
@@ -486,11 +498,13 @@ def demo(directory: Path, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the new findings as a JSON array.")
 @FAIL_ON_OPTION
 @SHARD_OPTION
+@JOBS_OPTION
 @click.pass_obj
 def run(
     obj: Context,
     document_ids: tuple[str, ...],
     shard: tuple[int, int] | None,
+    jobs: int,
     timeout: float,
     retries: int,
     min_interval: float,
@@ -530,6 +544,7 @@ def run(
                 fetcher=fetcher,
                 progress=progress,
                 base_url=base_url,
+                jobs=jobs,
             )
     finally:
         fetcher.close()

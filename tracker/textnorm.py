@@ -34,7 +34,7 @@ def clean(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", out).strip() + "\n"
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=20_000)
 def for_matching(text: str) -> str:
     """The form quotes are compared in: clean, case-folded, footnote markers and bullets dropped,
     hyphens between letters removed (pre-deployment = predeployment), one line."""

@@ -186,25 +186,74 @@ class CheckRun:
 
 
 def check_and_report(
-    root: Path, records: Records, document_ids: Sequence[str] = (), *, write: bool = True
+    root: Path,
+    records: Records,
+    document_ids: Sequence[str] = (),
+    *,
+    write: bool = True,
+    keep_all: bool = True,
+    jobs: int = 1,
 ) -> CheckRun:
-    """Check the documents, tell which findings are new since the last check, write reports."""
+    """Check the documents one by one (in `jobs` processes), tell which findings are new since
+    the last check, and write each document's reports as soon as it is checked. A document
+    whose inputs did not change keeps its last findings. With `keep_all=False`, only material
+    changes and moves are returned, so memory does not grow with the workspace."""
+    ids = list(document_ids) or sorted(records.documents)
+    results: dict[str, _DocResult] = {}
+    fresh = []
+    for doc_id in ids:
+        key = input_key(root, records, doc_id)
+        if write and _stored_key(root, doc_id) == key:
+            results[doc_id] = _DocResult(tuple(_kept(load_checks(root, doc_id), keep_all)), (), ())
+        else:
+            fresh.append((doc_id, key))
+    if jobs > 1 and len(fresh) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # forkserver: workers start from a clean process, safe beside threads (servers, pools)
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            futures = {
+                doc_id: pool.submit(_check_one, root, records, doc_id, key, write, keep_all)
+                for doc_id, key in fresh
+            }
+            for doc_id, future in futures.items():
+                results[doc_id] = future.result()
+    else:
+        for doc_id, key in fresh:
+            results[doc_id] = _check_one(root, records, doc_id, key, write, keep_all)
+    findings = tuple(f for d in ids for f in results[d].findings)
+    new = tuple(f for d in ids for f in results[d].new)
+    reports = tuple(p for d in ids for p in results[d].reports)
+    return CheckRun(findings, new, Written(reports, 0))
+
+
+@dataclass(frozen=True, slots=True)
+class _DocResult:
+    findings: tuple[Finding, ...]
+    new: tuple[Finding, ...]
+    reports: tuple[Path, ...]
+
+
+def _kept(findings: Sequence[Finding], keep_all: bool) -> list[Finding]:
+    return [f for f in findings if keep_all or f.outcome.material or f.moved]
+
+
+def _check_one(
+    root: Path, records: Records, doc_id: str, key: str, write: bool, keep_all: bool
+) -> _DocResult:
+    """One document: check it, write its reports and key (in a worker process or not)."""
     from tracker.pipeline.checking import check_documents
 
-    ids = list(document_ids) or sorted(records.documents)
-    before = previous_findings(root, ids)
-    keys = {doc_id: input_key(root, records, doc_id) for doc_id in ids}
-    cached = [d for d in ids if _stored_key(root, d) == keys[d]] if write else []
-    fresh = [d for d in ids if d not in cached]
-    computed = check_documents(root, records, fresh) if fresh else []
-    findings = [f for d in ids for f in (computed if d in fresh else load_checks(root, d))
-                if f.document == d]  # fmt: skip
+    before = previous_findings(root, [doc_id])
+    findings = check_documents(root, records, [doc_id])
     new = tuple(f for f in findings if f.outcome.material and fingerprint(f) not in before)
-    written = write_reports(root, records, computed, fresh) if write and fresh else Written((), 0)
+    reports: tuple[Path, ...] = ()
     if write:
-        for doc_id in fresh:
-            _write_if_changed(root / REPORTS_DIR / doc_id / KEY_FILE, keys[doc_id] + "\n")
-    return CheckRun(tuple(findings), new, written)
+        reports = write_reports(root, records, findings, [doc_id]).reports
+        _write_if_changed(root / REPORTS_DIR / doc_id / KEY_FILE, key + "\n")
+    return _DocResult(tuple(_kept(findings, keep_all)), new, reports)
 
 
 KEY_FILE = "checks.key"  # what the last check of a document was computed from

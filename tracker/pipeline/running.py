@@ -28,6 +28,7 @@ def run(
     fetcher: Fetcher,
     progress: Callable[[str, int, int], None] = lambda doc, i, n: None,
     base_url: str | None = None,
+    jobs: int = 1,
 ) -> RunResult:
     ids = list(document_ids) or sorted(records.documents)
     fetches: list[FetchOutcome] = []
@@ -35,7 +36,7 @@ def run(
         progress(doc_id, i, len(ids))
         fetches.extend(fetch_documents(root, records, [doc_id], fetcher=fetcher))
     progress("check", len(ids), len(ids))
-    checked = check_and_report(root, records, ids)
+    checked = check_and_report(root, records, ids, keep_all=False, jobs=jobs)
     changelog = write_changelog(root, records, base_url=base_url)
     return RunResult(
         tuple(fetches), checked, tuple(changelog), tuple(needing_attention(root, records))
