@@ -300,12 +300,17 @@ def _untracked(
 
     def candidates(sentences: list[locate.Sentence]) -> list[locate.Sentence]:
         """The commitment-like sentences that no record's passage covers."""
-        like = [s for s in sentences if classify.commitment_strength(s.text) > 0]
+        joined = " | ".join(tracked_norms)
+        like = [
+            s
+            for s in sentences
+            if classify.commitment_strength(s.text) > 0 and s.norm not in joined
+        ]
         if not like or not tracked_norms:
             return like
         scores = process.cdist(
             [s.norm for s in like], tracked_norms, scorer=fuzz.partial_ratio,
-            score_cutoff=TRACKED_OVERLAP, workers=-1,
+            score_cutoff=TRACKED_OVERLAP,
         )  # fmt: skip
         return [s for s, row in zip(like, scores, strict=True) if not row.any()]
 
