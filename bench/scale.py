@@ -142,7 +142,7 @@ def evolve(doc: Doc, rng: random.Random, truth: dict[tuple[str, int, str], str],
     flat = [para for section in doc.sections for para in section]
     for para in rng.sample(flat, max(1, len(flat) // 30)):  # rewordings of plain prose
         i = rng.randrange(len(para))
-        if not para[i].startswith("We will"):
+        if para[i] not in doc.commitments.values():
             para[i] = sentence(rng, rng.randint(12, 22))
     if rng.random() < 0.3 and len(doc.sections) > 1:  # a paragraph moves to another section
         src, dst = rng.sample(range(len(doc.sections)), 2)

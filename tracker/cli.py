@@ -429,6 +429,12 @@ def check(
         _print_findings(run.findings)
     if run.written.reports:
         click.echo(f"{len(run.written.reports)} report(s) written in reports/", err=True)
+    if run.written.unchanged and not as_json:
+        click.echo(
+            f"{run.written.unchanged} document(s) unchanged since the last check "
+            "(their findings: reports/, `tracker status`)",
+            err=True,
+        )
     _exit_on(run.new, fail_on)
 
 

@@ -179,6 +179,21 @@ class Store:
     def folder(self, document_id: str) -> Path:
         return self.root / document_id
 
+    def listing(self, document_id: str) -> list[str]:
+        """The snapshot folders of a document and their extractions, by name only: what a
+        check depends on, read without opening a file (a stored snapshot never changes)."""
+        folder = self.folder(document_id)
+        if not folder.is_dir():
+            return []
+        out = []
+        for child in sorted(folder.iterdir()):
+            if child.name.startswith(TMP_PREFIX) or not child.is_dir():
+                continue
+            extra = child / EXTRACTIONS_DIR
+            names = sorted(e.name for e in extra.iterdir()) if extra.is_dir() else []
+            out.append("+".join([child.name, *names]))
+        return out
+
     def snapshots(self, document_id: str) -> list[Snapshot]:
         """Every complete snapshot of a document, oldest first."""
         folder = self.folder(document_id)

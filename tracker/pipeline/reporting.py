@@ -58,7 +58,7 @@ def load_checks(root: Path, document_id: str) -> list[Finding]:
 @dataclass(frozen=True, slots=True)
 class Written:
     reports: tuple[Path, ...]  # the markdown reports written or rewritten
-    unchanged: int
+    unchanged: int  # reports (or, for a check, whole documents) left as they were
 
 
 def write_reports(
@@ -204,7 +204,9 @@ def check_and_report(
     for doc_id in ids:
         key = input_key(root, records, doc_id)
         if write and _stored_key(root, doc_id) == key:
-            results[doc_id] = _DocResult(tuple(_kept(load_checks(root, doc_id), keep_all)), (), ())
+            # unchanged since the last check: its findings stand (read only when asked for)
+            kept = tuple(load_checks(root, doc_id)) if keep_all else ()
+            results[doc_id] = _DocResult(kept, (), (), cached=True)
         else:
             fresh.append((doc_id, key))
     if jobs > 1 and len(fresh) > 1:
@@ -226,7 +228,8 @@ def check_and_report(
     findings = tuple(f for d in ids for f in results[d].findings)
     new = tuple(f for d in ids for f in results[d].new)
     reports = tuple(p for d in ids for p in results[d].reports)
-    return CheckRun(findings, new, Written(reports, 0))
+    unchanged = sum(1 for d in ids if results[d].cached)
+    return CheckRun(findings, new, Written(reports, unchanged))
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +237,7 @@ class _DocResult:
     findings: tuple[Finding, ...]
     new: tuple[Finding, ...]
     reports: tuple[Path, ...]
+    cached: bool = False
 
 
 def _kept(findings: Sequence[Finding], keep_all: bool) -> list[Finding]:
@@ -282,11 +286,7 @@ def input_key(root: Path, records: Records, document_id: str) -> str:
     digest.update(document.model_dump_json().encode())
     store = Store(root)
     for doc in related:
-        for snap in store.snapshots(doc):
-            digest.update(
-                f"{doc}/{snap.id}/{snap.meta.text_sha256}/{snap.extractor.version}/"
-                f"{snap.health.status}\n".encode()
-            )
+        digest.update(f"{doc}:{','.join(store.listing(doc))}\n".encode())
     return digest.hexdigest()
 
 
