@@ -49,3 +49,63 @@ def test_a_silent_reupload_changes_nothing(
     assert {f["outcome"] for f in pair} == {"retained"}
     assert all(f["commitment"] is not None for f in pair)  # no untracked change either
     assert not any(f["moved"] for f in pair)
+
+
+CHAIN = [  # version, date: v1.0 -> v2.0 -> v2.1 -> v2.2 with the provider's own accounts
+    ("v1.0", "2023-09-19"),
+    ("v2.0", "2024-10-15"),
+    ("v2.1", "2025-03-31"),
+    ("v2.2", "2025-05-14"),
+]
+
+
+def provider_text(account: Path) -> str:
+    """The verbatim provider text of a revision-account file: its fenced blocks (the rest is
+    the study's notes on where each block came from)."""
+    blocks = account.read_text("utf-8").split("```")[1::2]
+    return "\n\n".join(b.strip("\n") for b in blocks)
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], dict[str, object]]:
+    corpus = REPO.parent / "shared" / "corpus" / "corpus"
+    root = tmp_path_factory.mktemp("chain")
+    shutil.copytree(REPO / "commitments" / "anthropic", root / "commitments" / "anthropic")
+    updates = root / "commitments" / "anthropic" / "rsp-updates.yaml"
+    updates.write_text(updates.read_text().replace("  format: html\n", ""))  # imported as text
+    for version, day in CHAIN:
+        invoke(root, "import", DOC, str(corpus / "documents" / f"anthropic_rsp_{version}_{day}.txt"),
+               "--date", day, "--version", version.lstrip("v"))  # fmt: skip
+        account = corpus / "changelogs" / f"anthropic_rsp_{version}_{day}_revision-account.md"
+        page = root / f"account-{version}.md"
+        page.write_text(provider_text(account))
+        invoke(root, "import", "anthropic-rsp-updates", str(page), "--date", day)
+    data = json.loads(invoke(root, "check", "--json", "--no-write", DOC))
+    return {(f["to"]["version"], f["commitment"]): f for f in data if f["commitment"]}
+
+
+def test_the_v2_0_rewrite_drops_the_pause_and_asl4_commitments_silently(
+    chain: dict[tuple[str, str], dict[str, object]],
+) -> None:
+    plan = chain[("2.0", "plan-for-pause")]
+    asl4 = chain[("2.0", "define-next-asl-evaluations")]
+    for finding in (plan, asl4):
+        assert finding["outcome"] in ("removed", "weakened")
+    assert plan["announcement"] == "silent"
+    # silent in v2.0; the v2.1 changelog acknowledged it, filed under v2.1
+    assert asl4["announcement"] == "acknowledged-late"
+    ack = asl4["acknowledged"]
+    assert isinstance(ack, dict)
+    assert ack["version"] == "2.1" and ack["delay_days"] == 167
+    assert ack["attributed_correctly"] is False and ack["attributed_to"] == "2.1"
+    assert "not to maintain a commitment to define ASL-N+1 evaluations" in ack["match"]["sentence"]
+
+
+def test_the_v2_2_insider_threat_narrowing_is_weakened_and_announced(
+    chain: dict[tuple[str, str], dict[str, object]],
+) -> None:
+    finding = chain[("2.2", "insider-risk-controls")]
+    assert finding["outcome"] == "weakened" and finding["dimensions"] == ["scope"]
+    assert finding["announcement"] == "announced"
+    sentences = " ".join(m["sentence"] for m in finding["evidence"]["account"])  # type: ignore[index]
+    assert "excludes both sophisticated insiders and state-compromised insiders" in sentences

@@ -305,7 +305,20 @@ def _naming(subject: Subject, sentence: str) -> _Naming:
     words = stems(sentence)
     index = _index(subject.text, subject.rivals, subject.background)
     shared = sorted(index.own & words)
-    phrases = [k for k in subject.keywords if len(k.split()) > 1 and _phrase_in(k, norm)]
+    # a keyword names the commitment when it is several words, or one word rare in the
+    # document ("ASL-N+1"), but not one that names its whole class ("security")
+    classes = {
+        c.casefold() for c in lexicon()["announce"]["classes"].get(subject.category or "", [])
+    }
+    phrases = [
+        k
+        for k in subject.keywords
+        if _phrase_in(k, norm)
+        and (
+            len(k.split()) > 1
+            or (_keyword_share(index, k) < index.rare_below and k.casefold() not in classes)
+        )
+    ]
     own = sum(index.weight(t) for t in shared) + 4.0 * len(phrases)
     best_rival = max(
         (sum(index.weight(t) for t in rival & words) for rival in index.rivals), default=0.0
@@ -315,6 +328,11 @@ def _naming(subject: Subject, sentence: str) -> _Naming:
     return _Naming(own, (*phrases, *shared), specific, tuple(rare))
 
 
+def _keyword_share(index: _Index, keyword: str) -> float:
+    terms = stems(keyword)
+    return max((index.share.get(t, 0.0) for t in terms), default=0.0)
+
+
 def _class_words(subject: Subject, sentence: str) -> list[str]:
     """The class words of the subject's category in a sentence that says something changed
     ("Updated our threshold definitions"); a class word in passing names nothing."""
@@ -322,9 +340,7 @@ def _class_words(subject: Subject, sentence: str) -> list[str]:
     lex = lexicon()["announce"]
     if len(norm.split()) > CLASS_LINE_WORDS:
         return []
-    if not any(
-        _phrase_in(w, norm) for group in lex["direction"].values() for w in group
-    ) and not any(_phrase_in(w, norm) for w in lex["neutral"]):
+    if not any(_phrase_in(w, norm) for w in (*lex["change_verbs"], *lex["neutral"])):
         return []
     return [w for w in lex["classes"].get(subject.category or "", []) if _phrase_in(w, norm)]
 

@@ -243,7 +243,30 @@ def _scope(a: str, b: str) -> list[Movement]:
     lost = [q for q in quantifiers if _phrase(q).search(a) and not _phrase(q).search(b)]
     if lost and not [q for q in quantifiers if _phrase(q).search(b)] and lex:
         return [_move(Dimension.SCOPE, Direction.DOWN, lost[0], "")]
-    return []
+    return _coverage(a, b)
+
+
+def _coverage(a: str, b: str) -> list[Movement]:
+    """How much of a risk an obligation covers: "mitigate most insider risk" -> "mitigate
+    basic insider risk" narrows it (lexicon: scope.coverage, broadest first)."""
+
+    def rank(text: str) -> tuple[int, str] | None:
+        found = []
+        for level, terms in enumerate(lexicon()["scope"]["coverage"]):
+            for term in terms:
+                match = _phrase(term).search(text)
+                if match:
+                    found.append((match.start(), level, term))
+        if not found:
+            return None
+        _, level, term = min(found)
+        return level, term
+
+    ra, rb = rank(a), rank(b)
+    if ra is None or rb is None or ra[0] == rb[0]:
+        return []
+    direction = Direction.DOWN if rb[0] > ra[0] else Direction.UP
+    return [_move(Dimension.SCOPE, direction, ra[1], rb[1])]
 
 
 # --- whole-text comparisons ------------------------------------------------------------
