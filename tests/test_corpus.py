@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -74,8 +75,8 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], dic
     updates = root / "commitments" / "anthropic" / "rsp-updates.yaml"
     updates.write_text(updates.read_text().replace("  format: html\n", ""))  # imported as text
     for version, day in CHAIN:
-        invoke(root, "import", DOC, str(corpus / "documents" / f"anthropic_rsp_{version}_{day}.txt"),
-               "--date", day, "--version", version.lstrip("v"))  # fmt: skip
+        text = corpus / "documents" / f"anthropic_rsp_{version}_{day}.txt"
+        invoke(root, "import", DOC, str(text), "--date", day, "--version", version.lstrip("v"))
         account = corpus / "changelogs" / f"anthropic_rsp_{version}_{day}_revision-account.md"
         page = root / f"account-{version}.md"
         page.write_text(provider_text(account))
