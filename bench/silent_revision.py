@@ -57,6 +57,7 @@ class PairResult:
     pair: str
     rows: list[tuple[str, str, str, str]] = field(default_factory=list)  # id, truth, ours, dims
     announcements: list[tuple[str, str]] = field(default_factory=list)  # truth, ours
+    explained: list[str] = field(default_factory=list)  # disagreements, with the account text
     paper_material: int = 0
     ours_material: int = 0
     untracked_added: int = 0
@@ -94,6 +95,27 @@ def _account_file(corpus: Path, provider: str, version: str) -> Path | None:
                 path = corpus / "corpus" / name
                 return path if name and path.is_file() else None
     return None
+
+
+def official_text(account: Path) -> str:
+    """The provider's own words in a revision-account file: the fenced blocks, except those of
+    sections the study marks as not an official account (a staff member's personal post)."""
+    out: list[str] = []
+    block: list[str] | None = None
+    official = True
+    for line in account.read_text("utf-8").splitlines():
+        if line.startswith("```"):
+            if block is None:
+                block = []
+            else:
+                if official:
+                    out.append("\n".join(block))
+                block = None
+        elif block is not None:
+            block.append(line)
+        elif line.startswith("## "):
+            official = "not an official" not in line.lower()
+    return "\n\n".join(out)
 
 
 def _quote(text: str) -> str:
@@ -173,14 +195,20 @@ def run_pair(corpus: Path, pair: dict[str, str], rows: list[dict[str, str]]) -> 
                 taken_at=datetime(day.year, day.month, day.day, tzinfo=UTC),
                 version=version,
             )
-        account = _account_file(corpus, provider, v_next)
-        if account is not None:
+        # the accounts of both versions, so that what the account page gained is the new one;
+        # the provider's words only: the fenced blocks (the rest is the study's notes)
+        for version, day in ((v_i, old_date), (v_next, new_date)):
+            account = _account_file(corpus, provider, version)
+            if account is None:
+                continue
+            provider_text = root / f"account-{version}.md"
+            provider_text.write_text(official_text(account) or " ")
             pipeline.import_file(
                 root,
                 records,
                 f"{doc_id}-account",
-                account,
-                taken_at=datetime(new_date.year, new_date.month, new_date.day, tzinfo=UTC),
+                provider_text,
+                taken_at=datetime(day.year, day.month, day.day, tzinfo=UTC),
             )
         started = time.perf_counter()
         findings = pipeline.check_documents(root, records, [doc_id])
@@ -193,9 +221,14 @@ def run_pair(corpus: Path, pair: dict[str, str], rows: list[dict[str, str]]) -> 
         dims = ",".join(finding.dimensions) if finding else ""
         result.rows.append((row_id, row["ADJ_outcome"], code, dims))
         if row["ADJ_material"] == "yes" and finding and finding.announcement:
-            result.announcements.append(
-                (row["ADJ_announcement"], ANNOUNCEMENT_CODE[str(finding.announcement)])
-            )
+            ours_code = ANNOUNCEMENT_CODE[str(finding.announcement)]
+            result.announcements.append((row["ADJ_announcement"], ours_code))
+            if ours_code != row["ADJ_announcement"]:
+                matched = finding.evidence.account[0] if finding.evidence.account else None
+                result.explained.append(
+                    f"   {row_id}: truth {row['ADJ_announcement']} ours {ours_code}"
+                    + (f" <- {matched.sentence[:160]!r} {matched.terms}" if matched else "")
+                )
     added = [f for f in findings if f.commitment is None and f.outcome is Outcome.ADDED]
     result.untracked_added = len(added)
     result.untracked_removed = sum(
@@ -357,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
             for row_id, truth, ours, dims in result.rows:
                 if truth != ours and truth != "A":
                     print(f"   {row_id}: truth {truth} ours {ours} {dims}")
+            print("\n".join(result.explained))
     _print_summary(pooled)
     return 0
 
