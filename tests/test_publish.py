@@ -13,8 +13,9 @@ from click.testing import CliRunner, Result
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tests.conftest import invoke
+from tests.conftest import DOC, invoke
 from tracker.cli import cli
+from tracker.demo import build
 
 REPO_NAME = "watchdog/tracker"
 FLAGGED = {  # silent or partial removals, weakenings and relocations of the demo history
@@ -217,3 +218,33 @@ def test_missing_token_is_a_usage_error(workspace: Path) -> None:
         env={"GITHUB_TOKEN": ""},
     )
     assert result.exit_code == 2 and "GITHUB_TOKEN" in result.output
+
+
+def test_a_restored_commitment_closes_its_issue(
+    workspace: Path, tmp_path: Path, httpserver: HTTPServer, github: FakeGitHub
+) -> None:
+    root = tmp_path / "ws"
+    shutil.copytree(workspace, root)
+    assert publish(root, httpserver, "--apply").exit_code == 0
+    source = build.SOURCE / "scaling-policy"
+    pause = next(
+        line for line in (source / "v1.1.md").read_text().splitlines() if "pause further" in line
+    )
+    restored = tmp_path / "v2.3.md"
+    text = (source / "v2.2.md").read_text()
+    heading = next(line for line in text.splitlines() if line.startswith("## 4."))
+    restored.write_text(text.replace(heading, f"{heading}\n\n{pause}"))  # back in its section
+    invoke(root, "import", DOC, str(restored), "--date", "2025-09-01", "--version", "2.3")
+    findings = json.loads(invoke(root, "check", "--json", DOC))
+    back = [
+        f for f in findings if f["commitment"] == "pause-training" and f["to"]["version"] == "2.3"
+    ]
+    assert [(f["outcome"], f["flags"]) for f in back] == [("added", ["restored"])]
+    result = publish(root, httpserver, "--apply")
+    assert result.exit_code == 0, result.output
+    closed = [i["title"] for i in github.issues.values() if i["state"] == "closed"]
+    assert closed == [
+        "Silent removal: Pause training when safeguards lag behind (Example Labs Frontier "
+        "Scaling Policy, v1.1 → v2.0)"
+    ]
+    assert "Restored: the commitment stands again in v2.3 (2025-09-01)." in github.comments[-1][1]

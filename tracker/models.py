@@ -330,6 +330,7 @@ class Flag(StrEnum):
     MIX = "MIX"  # moved both ways; coded weakened (codebook 11.3)
     REWRITTEN = "document-rewritten-review-needed"  # removal in a document rewritten past half
     LOW_CONFIDENCE = "low-confidence-match"  # the counterpart is a loose match: review it
+    RESTORED = "restored"  # a commitment removed earlier stands again
 
 
 class SnapshotRef(Strict):

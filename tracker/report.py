@@ -124,6 +124,8 @@ def subject_of(finding: Finding) -> str:
 def headline(finding: Finding, document_title: str) -> str:
     """'Silent removal: *Plan for a pause* (Example Labs Scaling Policy, v1.0 -> v2.0)'."""
     kind = HEADLINE[finding.outcome]
+    if Flag.RESTORED in finding.flags:
+        kind = "restoration of a removed commitment"
     if finding.outcome is Outcome.REMOVED and Flag.REWRITTEN in finding.flags:
         kind = "possible removal (document rewritten, review needed)"
     verdict = VERDICT_WORD.get(finding.announcement, "") if finding.announcement else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -48,7 +49,7 @@ def snapshot_ref(snap: Snapshot) -> SnapshotRef:
     return SnapshotRef(
         id=snap.id,
         date=day,
-        version=snap.version_label or snap.meta.version_given,
+        version=snap.meta.version_given or snap.version_label,
         sha256=snap.meta.raw_sha256,
         text_sha256=snap.meta.text_sha256,
         url=snap.meta.url,
@@ -99,11 +100,18 @@ def check_document(store: Store, records: Records, document_id: str) -> list[Fin
     pairs = windows(store.snapshots(document.id))
     exclude = changelog_patterns(document)
     per_window: list[list[Finding]] = []
+    removed: set[str] = set()  # commitments gone from the document, watched for a return
     for window in pairs:
         if not window.verifiable:
             per_window.append(_unverifiable(document, record.commitments, window))
             continue
-        per_window.append(_compare(store, document, record.commitments, window, exclude))
+        found = _compare(store, document, record.commitments, window, exclude, removed)
+        for f in found:
+            if f.commitment and f.outcome in (Outcome.REMOVED, Outcome.RELOCATED):
+                removed.add(f.commitment)
+            elif f.commitment and Flag.RESTORED in f.flags:
+                removed.discard(f.commitment)
+        per_window.append(found)
     good = [(w, f) for w, f in zip(pairs, per_window, strict=True) if w.verifiable]
     accounts = gather_accounts(store, document, [w for w, _ in good])
     commitments = {c.id: c for c in record.commitments}
@@ -156,6 +164,7 @@ def _compare(
     commitments: Sequence[Commitment],
     window: Window,
     exclude: Sequence[str],
+    removed: AbstractSet[str] = frozenset(),
 ) -> list[Finding]:
     before_text, after_text = window.before.text(), window.after.text()
     similarity = classify.document_similarity(before_text, after_text)
@@ -169,7 +178,14 @@ def _compare(
         wording = commitment.wording_on(day)
         was = locate.locate(wording, before_text, exclude=exclude)
         if not was.found:
-            continue  # not in the earlier version (removed before, or not yet stated)
+            # not in the earlier version: not yet stated, or removed before; a removed
+            # commitment that comes back is a finding of its own
+            if commitment.id in removed:
+                back = locate.locate(wording, after_text, exclude=exclude)
+                if back.found:
+                    out.append(_restored(document, commitment, window, back))
+                    tracked.append(for_matching(back.passage))
+            continue
         now = locate.locate(wording, after_text, exclude=exclude)
         tracked += [for_matching(wording), for_matching(was.passage), for_matching(now.passage)]
         located.append((commitment, was, now))
@@ -267,6 +283,27 @@ def _judge(
             closest=now.passage,
             closest_section=now.section,
             closest_counterpart_of=taken_by,
+        ),
+    )
+
+
+def _restored(
+    document: Document, commitment: Commitment, window: Window, back: locate.Match
+) -> Finding:
+    """A commitment removed in an earlier version that stands again in this one."""
+    return Finding(
+        document=document.id,
+        commitment=commitment.id,
+        title=commitment.title,
+        from_=snapshot_ref(window.before),
+        to=snapshot_ref(window.after),
+        outcome=Outcome.ADDED,
+        flags=[Flag.RESTORED],
+        evidence=Evidence(
+            after=back.passage,
+            section_after=back.section,
+            score=round(back.score, 1),
+            method=str(back.method),
         ),
     )
 
@@ -391,7 +428,7 @@ def gather_accounts(
         announce.Account(
             entries=tuple(per_window[i]),
             sources_checked=tuple(checked[i]),
-            version=good_windows[i].after.version_label or good_windows[i].after.meta.version_given,
+            version=good_windows[i].after.meta.version_given or good_windows[i].after.version_label,
             date=ends[i],
         )
         for i in range(len(good_windows))
@@ -532,7 +569,7 @@ def pick(store: Store, document_id: str, wanted: str | None, *, default: int) ->
             raise SnapshotNotFound(f"{document_id}: only one snapshot; nothing to compare")
         return snaps[default]
     for snap in reversed(snaps):
-        label = snap.version_label or snap.meta.version_given
+        label = snap.meta.version_given or snap.version_label
         if wanted in (snap.id, label, f"v{label}") or snap.id.startswith(wanted):
             return snap
         if snap.meta.taken_at.date().isoformat() == wanted:

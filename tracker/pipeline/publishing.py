@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tracker import publish, report
-from tracker.models import Finding, Outcome, Verdict
+from tracker.models import Finding, Flag, Outcome, Verdict
 from tracker.pipeline.fetching import ATTENTION_AFTER, needing_attention
 from tracker.pipeline.reporting import fingerprint, load_checks
 from tracker.records import Records
@@ -42,8 +42,19 @@ def wanted_issues(
     for doc_id in sorted(records.documents):
         document = records.documents[doc_id]
         title = f"{document.company} {document.title}"
-        for f in load_checks(root, doc_id):
+        findings = load_checks(root, doc_id)
+        restored = {
+            f.commitment: f.to for f in findings if f.commitment and Flag.RESTORED in f.flags
+        }
+        for f in findings:
             fp = fingerprint(f)
+            back = restored.get(f.commitment or "")
+            if back is not None and back.date > f.to.date and f.outcome in LOSSES:
+                closing[fp] = (
+                    f"Restored: the commitment stands again in "
+                    f"{'v' + back.version if back.version else 'the snapshot'} ({back.date})."
+                )
+                continue
             if f.announcement is Verdict.ACKNOWLEDGED_LATE and f.acknowledged:
                 ack = f.acknowledged
                 closing[fp] = (
