@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from datetime import datetime
@@ -16,7 +17,8 @@ from tracker.store import Store, sha256
 TESTS = Path(__file__).parent
 DATA = TESTS / "data"
 REPO = TESTS.parent
-SHARED_CORPUS = REPO.parent / "shared" / "corpus"
+# the shared corpus beside the checkout (never copied into it); TRACKER_SHARED_CORPUS moves it
+SHARED_CORPUS = Path(os.environ.get("TRACKER_SHARED_CORPUS", REPO.parent / "shared" / "corpus"))
 
 
 def make_meta(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, invoke
+from tests.conftest import REPO, SHARED_CORPUS, invoke
 
 DOC = "anthropic-responsible-scaling-policy"
 VERSIONS = [  # file stem, date taken, version
@@ -22,7 +22,7 @@ VERSIONS = [  # file stem, date taken, version
 
 @pytest.fixture(scope="module")
 def findings(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, object]]:
-    corpus = REPO.parent / "shared" / "corpus" / "corpus" / "documents"
+    corpus = SHARED_CORPUS / "corpus" / "documents"
     assert corpus.is_dir(), f"the shared corpus is expected at {corpus}"
     root = tmp_path_factory.mktemp("corpus")
     shutil.copytree(REPO / "commitments" / "anthropic", root / "commitments" / "anthropic")
@@ -69,7 +69,7 @@ def provider_text(account: Path) -> str:
 
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], dict[str, object]]:
-    corpus = REPO.parent / "shared" / "corpus" / "corpus"
+    corpus = SHARED_CORPUS / "corpus"
     root = tmp_path_factory.mktemp("chain")
     shutil.copytree(REPO / "commitments" / "anthropic", root / "commitments" / "anthropic")
     updates = root / "commitments" / "anthropic" / "rsp-updates.yaml"
