@@ -132,3 +132,25 @@ def test_a_removed_clause_does_not_pass_for_its_similar_sibling(tmp_path: Path) 
     assert got == [("eval-reports", "removed"), ("security-reports", "retained")]
     removal = next(f for f in json.loads(result.stdout) if f["commitment"] == "eval-reports")
     assert removal["evidence"]["closest_counterpart_of"] == "security-reports"
+
+
+def test_a_quote_found_nowhere_is_reported_not_silently_skipped(tmp_path: Path) -> None:
+    root = tmp_path
+    (root / "commitments" / "x").mkdir(parents=True)
+    (root / "commitments" / "x" / "doc.yaml").write_text(
+        "schema_version: 1\ndocument:\n  id: typo\n  company: Typo Co\n  title: Policy\n"
+        "  url: https://example.org/policy\ncommitments:\n"
+        "  - id: misquoted\n    title: A misquoted commitment\n"
+        "    quote: We shall colonise the moon before any other developer does so.\n"
+        "    stated: 2024-01-01\n"
+    )
+    text = "# Policy\n\n" + "We will review every model before we deploy it to anyone. " * 8
+    for day, extra in (("2024-01-01", ""), ("2024-02-01", " Also this."), ("2024-03-01", " More.")):
+        page = tmp_path / f"{day}.md"
+        page.write_text(text + extra + "\n")
+        CliRunner().invoke(cli, ["--root", str(root), "import", "typo", str(page), "--date", day])
+    result = CliRunner().invoke(cli, ["--root", str(root), "check"])
+    assert result.exit_code == 0, result.output
+    assert "warning: typo: misquoted: its quote is in no snapshot since it was stated" in (
+        result.stderr
+    )

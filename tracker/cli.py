@@ -429,6 +429,12 @@ def check(
         _print_findings(run.findings)
     if run.written.reports:
         click.echo(f"{len(run.written.reports)} report(s) written in reports/", err=True)
+    for doc_id, commitment_id in run.unlocated:
+        click.echo(
+            f"warning: {doc_id}: {commitment_id}: its quote is in no snapshot since it was "
+            "stated, so it is not checked; fix the quote (`tracker suggest` lists candidates)",
+            err=True,
+        )
     if run.written.unchanged and not as_json:
         click.echo(
             f"{run.written.unchanged} document(s) unchanged since the last check "

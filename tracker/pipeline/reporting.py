@@ -183,6 +183,9 @@ class CheckRun:
     findings: tuple[Finding, ...]
     new: tuple[Finding, ...]  # material findings not in the previous check
     written: Written
+    # (document, commitment) never found in a snapshot since it was stated: a quote to fix,
+    # or the commitment is silently not tracked at all
+    unlocated: tuple[tuple[str, str], ...] = ()
 
 
 def check_and_report(
@@ -229,7 +232,8 @@ def check_and_report(
     new = tuple(f for d in ids for f in results[d].new)
     reports = tuple(p for d in ids for p in results[d].reports)
     unchanged = sum(1 for d in ids if results[d].cached)
-    return CheckRun(findings, new, Written(reports, unchanged))
+    unlocated = tuple((d, c) for d in ids for c in results[d].unlocated)
+    return CheckRun(findings, new, Written(reports, unchanged), unlocated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +242,7 @@ class _DocResult:
     new: tuple[Finding, ...]
     reports: tuple[Path, ...]
     cached: bool = False
+    unlocated: tuple[str, ...] = ()
 
 
 def _kept(findings: Sequence[Finding], keep_all: bool) -> list[Finding]:
@@ -257,7 +262,20 @@ def _check_one(
     if write:
         reports = write_reports(root, records, findings, [doc_id]).reports
         _write_if_changed(root / REPORTS_DIR / doc_id / KEY_FILE, key + "\n")
-    return _DocResult(tuple(_kept(findings, keep_all)), new, reports)
+    checked = {f.commitment for f in findings if f.commitment}
+    from tracker.pipeline.checking import windows
+
+    starts = {  # the older snapshots of the pairs checked
+        w.before.meta.taken_at.date().isoformat()
+        for w in windows(Store(root).snapshots(doc_id))
+        if w.verifiable
+    }
+    unlocated = tuple(
+        c.id
+        for c in records.get(doc_id).record.commitments
+        if c.id not in checked and any(day >= c.stated.isoformat() for day in starts)
+    )
+    return _DocResult(tuple(_kept(findings, keep_all)), new, reports, unlocated=unlocated)
 
 
 KEY_FILE = "checks.key"  # what the last check of a document was computed from
