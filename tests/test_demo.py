@@ -82,6 +82,7 @@ def test_demo_reports_exactly_the_planted_cases(tmp_path: Path) -> None:
     assert (workspace / "reports/status.md").is_file() and (
         workspace / "reports/feed.xml"
     ).is_file()
-    assert (
-        "Headline findings:" in result.output and "pause-training: removed silent" in result.output
+    assert "Headline findings:" in result.output and (
+        "- Silent removal: Pause training when safeguards lag behind "
+        "(Example Labs Frontier Scaling Policy, v1.1 → v2.0)" in result.output
     )

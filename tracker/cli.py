@@ -500,7 +500,11 @@ def demo(directory: Path, as_json: bool) -> None:
     click.echo(f"{len(run.check.written.reports)} reports in {directory / 'reports'}")
     click.echo(f"changelog: {directory / 'reports' / 'policy-changes.md'}")
     click.echo("\nHeadline findings:")
-    _print_findings(run.check.findings)
+    from tracker import report
+
+    titles = {doc_id: f"{d.company} {d.title}" for doc_id, d in run.documents.items()}
+    for f in report.changes(run.check.findings):
+        click.echo("- " + report.headline(f, titles[f.document]).replace("\\", "").replace("*", ""))
 
 
 @cli.command()

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from tracker.fetch import Fetcher
+from tracker.models import Document
 from tracker.pipeline.fetching import FetchOutcome, fetch_documents
 from tracker.pipeline.reporting import CheckRun, check_and_report, write_changelog
 from tracker.pipeline.workspace import load
@@ -18,6 +19,7 @@ class DemoRun:
     fetches: tuple[tuple[date, FetchOutcome], ...]
     check: CheckRun
     changelog: tuple[Path, ...]
+    documents: dict[str, Document]
 
 
 def demo(workspace: Path, *, progress: Callable[[str], None]) -> DemoRun:
@@ -58,7 +60,7 @@ def demo(workspace: Path, *, progress: Callable[[str], None]) -> DemoRun:
     progress("checking every commitment against every pair of snapshots")
     checked = check_and_report(workspace, loaded)
     changelog = write_changelog(workspace, loaded)
-    return DemoRun(tuple(results), checked, tuple(changelog))
+    return DemoRun(tuple(results), checked, tuple(changelog), dict(loaded.documents))
 
 
 def _fixed(when: datetime) -> Callable[[], datetime]:
