@@ -69,7 +69,8 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def _doc_file(corpus: Path, provider: str, version: str) -> tuple[Path, date]:
+def _manifest_row(corpus: Path, provider: str, version: str) -> dict[str, str]:
+    """The manifest row of a provider's main document at a version."""
     with (corpus / "corpus" / "manifest.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             if (
@@ -77,24 +78,19 @@ def _doc_file(corpus: Path, provider: str, version: str) -> tuple[Path, date]:
                 and row["version"] == version
                 and row["is_companion"] == "no"
             ):
-                return corpus / "corpus" / row["txt_filename"], date.fromisoformat(
-                    row["publication_date"]
-                )
+                return row
     raise SystemExit(f"manifest.csv: no main document {provider} {version}")
 
 
+def _doc_file(corpus: Path, provider: str, version: str) -> tuple[Path, date]:
+    row = _manifest_row(corpus, provider, version)
+    return corpus / "corpus" / row["txt_filename"], date.fromisoformat(row["publication_date"])
+
+
 def _account_file(corpus: Path, provider: str, version: str) -> Path | None:
-    with (corpus / "corpus" / "manifest.csv").open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            if (
-                row["provider"] == provider
-                and row["version"] == version
-                and row["is_companion"] == "no"
-            ):
-                name = row["revision_account_filename"]
-                path = corpus / "corpus" / name
-                return path if name and path.is_file() else None
-    return None
+    name = _manifest_row(corpus, provider, version)["revision_account_filename"]
+    path = corpus / "corpus" / name
+    return path if name and path.is_file() else None
 
 
 def official_text(account: Path) -> str:

@@ -182,28 +182,27 @@ class Store:
     def listing(self, document_id: str) -> list[str]:
         """The snapshot folders of a document and their extractions, by name only: what a
         check depends on, read without opening a file (a stored snapshot never changes)."""
-        folder = self.folder(document_id)
-        if not folder.is_dir():
-            return []
         out = []
-        for child in sorted(folder.iterdir()):
-            if child.name.startswith(TMP_PREFIX) or not child.is_dir():
-                continue
+        for child in self._folders(document_id):
             extra = child / EXTRACTIONS_DIR
             names = sorted(e.name for e in extra.iterdir()) if extra.is_dir() else []
             out.append("+".join([child.name, *names]))
         return out
 
-    def snapshots(self, document_id: str) -> list[Snapshot]:
-        """Every complete snapshot of a document, oldest first."""
+    def _folders(self, document_id: str) -> list[Path]:
+        """The complete snapshot folders of a document (not a write in progress), by name."""
         folder = self.folder(document_id)
         if not folder.is_dir():
             return []
-        out = []
-        for child in sorted(folder.iterdir()):
-            if child.name.startswith(TMP_PREFIX) or not child.is_dir():
-                continue
-            out.append(self._load(child))
+        return [
+            child
+            for child in sorted(folder.iterdir())
+            if child.is_dir() and not child.name.startswith(TMP_PREFIX)
+        ]
+
+    def snapshots(self, document_id: str) -> list[Snapshot]:
+        """Every complete snapshot of a document, oldest first."""
+        out = [self._load(child) for child in self._folders(document_id)]
         return sorted(out, key=lambda s: (s.meta.taken_at, s.id))
 
     def _load(self, folder: Path) -> Snapshot:
