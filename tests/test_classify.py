@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from tracker.classify import Outcome, classify, lexicon
+from tracker.classify import Outcome, classify, commitment_strength, lexicon
 
 CASES = YAML(typ="safe").load(
     (Path(__file__).parent / "data" / "classify_cases.yaml").read_text("utf-8")
@@ -38,3 +38,13 @@ def test_lexicon_has_the_codebook_scale() -> None:
 def test_identical_text_is_retained_unreworded() -> None:
     change = classify("We will pause.", "We will pause.")
     assert change.outcome is Outcome.RETAINED and not change.reworded
+
+
+LIKE = YAML(typ="safe").load(
+    (Path(__file__).parent / "data" / "commitment_like_cases.yaml").read_text("utf-8")
+)
+
+
+@pytest.mark.parametrize("sentence", sorted(LIKE), ids=lambda s: s[:40])
+def test_commitment_like(sentence: str) -> None:
+    assert commitment_strength(sentence) == LIKE[sentence]
