@@ -50,6 +50,10 @@ def test_diff_by_version_labels(workspace: Path) -> None:
     out = invoke(workspace, "diff", DOC, "--from", "1.1", "--to", "2.0", "--markdown")
     assert "We <del>will</del> <ins>may</ins> give the National AI Safety Institute" in out
     assert "## 4. Safeguards and Consequences" in out
+    gfm = invoke(
+        workspace, "diff", DOC, "--from", "1.1", "--to", "2.0", "--markdown", "--style", "gfm"
+    )
+    assert "We ~~will~~ **may** give the National AI Safety Institute" in gfm
     result = CliRunner().invoke(cli, ["--root", str(workspace), "diff", DOC, "--from", "9.9"])
     assert result.exit_code == 1 and "no snapshot '9.9'" in result.output
 

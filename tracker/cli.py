@@ -729,7 +729,14 @@ def suggest(obj: Context, document_id: str, as_json: bool, limit: int) -> None:
     "--from", "start", help="Snapshot id, date or version (default: the one before --to)."
 )
 @click.option("--to", "end", help="Snapshot id, date or version (default: the latest).")
-@click.option("--markdown", is_flag=True, help="Print markdown (<del>/<ins>) instead of colour.")
+@click.option("--markdown", is_flag=True, help="Print markdown instead of colour.")
+@click.option(
+    "--style",
+    type=click.Choice(["html", "gfm"]),
+    default="html",
+    show_default=True,
+    help="Markdown marks: <del>/<ins> (html) or ~~removed~~ **added** (gfm).",
+)
 @click.option("--all", "show_all", is_flag=True, help="Show unchanged paragraphs too.")
 @click.option(
     "--timeout",
@@ -747,6 +754,7 @@ def diff(
     markdown: bool,
     show_all: bool,
     timeout: float,
+    style: str,
 ) -> None:
     """Section-aware word diff of two snapshots of a document.
 
@@ -782,7 +790,7 @@ def diff(
             if not markdown:
                 click.secho(f"§ {section or '(top)'}", fg="cyan", bold=True)
         if markdown:
-            click.echo(report.diff_markup(hunk.ops) + "\n")
+            click.echo(report.diff_markup(hunk.ops, style) + "\n")
             continue
         parts = []
         for tag, words in hunk.ops:

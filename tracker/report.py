@@ -53,17 +53,25 @@ def link(label: str, url: str | None) -> str:
     return f"[{text(label)}]({url})"
 
 
-def diff_markup(ops: Iterable[tuple[str, str]]) -> str:
-    """A word diff for GitHub: <del>removed</del> <ins>added</ins> (kept by its sanitizer;
-    strike-through markers fail next to punctuation)."""
+MARKS = {
+    "html": ("<del>", "</del>", "<ins>", "</ins>"),  # GitHub keeps these tags
+    "gfm": ("~~", "~~", "**", "**"),  # plain markdown; fails next to some punctuation on GitHub
+}
+
+
+def diff_markup(ops: Iterable[tuple[str, str]], style: str = "html") -> str:
+    """A word diff in markdown: <del>removed</del> <ins>added</ins> by default (GitHub's
+    sanitizer keeps them, and strike-through markers fail next to punctuation there), or
+    ~~removed~~ **added** with style="gfm"."""
+    open_del, close_del, open_ins, close_ins = MARKS[style]
     out = []
     for tag, words in ops:
         if tag == "equal":
             out.append(text(words))
         elif tag == "delete":
-            out.append(f"<del>{text(words)}</del>")
+            out.append(f"{open_del}{text(words)}{close_del}")
         else:
-            out.append(f"<ins>{text(words)}</ins>")
+            out.append(f"{open_ins}{text(words)}{close_ins}")
     return " ".join(out)
 
 
