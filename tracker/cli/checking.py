@@ -104,13 +104,12 @@ def changelog(obj: Context, base_url: str | None) -> None:
     "directory",
     required=False,
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("demo-workspace"),
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as a JSON array.")
-def demo(directory: Path, as_json: bool) -> None:
+def demo(directory: Path | None, as_json: bool) -> None:
     """Run the whole pipeline offline on the bundled fictional company, Example Labs.
 
-    Builds a workspace in DIRECTORY (default ./demo-workspace) from the bundled records,
+    Builds a workspace in DIRECTORY (default: a new temporary folder) from the bundled records,
     serves Example Labs' site history on a local HTTP server, fetches it day by day from
     the first version to the last, checks every commitment, and writes the reports and the
     changelog. Nothing leaves this machine.
@@ -119,6 +118,11 @@ def demo(directory: Path, as_json: bool) -> None:
 
         tracker demo /tmp/demo && tracker --root /tmp/demo status
     """
+    if directory is None:
+        import tempfile
+
+        directory = Path(tempfile.mkdtemp(prefix="tracker-demo-"))
+    click.echo(f"workspace: {directory}", err=True)
     try:
         run = pipeline.demo(directory, progress=lambda line: click.echo(line, err=True))
     except pipeline.DemoExists as exc:
