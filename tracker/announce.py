@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
-from html import unescape
 
 import feedparser
 
@@ -24,7 +23,7 @@ from tracker.models import (
     Outcome,
     Verdict,
 )
-from tracker.textnorm import for_matching
+from tracker.textnorm import for_matching, plain_fragment
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+")
@@ -160,7 +159,7 @@ def feed_items(raw: bytes, *, where: str) -> list[AccountEntry]:
     for item in parsed.entries:
         stamp = item.get("published_parsed") or item.get("updated_parsed")
         day = datetime(*stamp[:3]).date() if stamp else None
-        summary = re.sub(r"<[^>]+>", " ", unescape(item.get("summary", "") or ""))
+        summary = plain_fragment(item.get("summary"))
         title = " ".join((item.get("title") or "").split()) or None
         out.append(
             AccountEntry(

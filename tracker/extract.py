@@ -3,7 +3,6 @@ judge whether the result looks like the document or like something broken."""
 
 from __future__ import annotations
 
-import html
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -18,7 +17,7 @@ import trafilatura
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from tracker.models import DocumentFormat, Health, HealthStatus
-from tracker.textnorm import clean
+from tracker.textnorm import clean, plain_fragment
 
 # Bump when extraction output changes, so `tracker fetch --reextract` knows what is stale.
 EXTRACTOR_VERSION = "1"
@@ -479,10 +478,10 @@ def extract_feed(body: bytes, select: str | None = None) -> Extraction:
         raise ExtractionError(f"not a readable feed: {parsed.get('bozo_exception')}")
     out = []
     for item in parsed.entries:
-        summary = re.sub(r"<[^>]+>", " ", html.unescape(item.get("summary", "") or ""))
+        summary = plain_fragment(item.get("summary"))
         lines = [f"## {item.get('title', '(untitled)')}"]
         lines += [v for v in (item.get("published") or item.get("updated"), item.get("link")) if v]
-        out.append("\n\n".join([*lines, " ".join(summary.split())]))
+        out.append("\n\n".join([*lines, summary]))
     title = parsed.feed.get("title")
     return Extraction(clean("\n\n".join(out)), DocumentFormat.TEXT, "feedparser", title)
 

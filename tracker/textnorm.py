@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from functools import lru_cache
@@ -32,6 +33,11 @@ def clean(text: str) -> str:
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     out = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", out).strip() + "\n"
+
+
+def plain_fragment(fragment: str | None) -> str:
+    """An HTML fragment (a feed item's summary) as one line of plain text."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html.unescape(fragment or "")).split())
 
 
 @lru_cache(maxsize=20_000)

@@ -153,6 +153,7 @@ def _fetch_one(
     validators = state.urls.get(target, UrlState())
     kind = FetcherKind.HTTP
     notes: list[str] = []
+    read: tuple[str, extract.Reading] | None = None
     if document.fetch is FetchMode.BROWSER:
         browser = browser or BrowserFetcher(fetcher)
         result = browser.get(target, wait_for=document.wait_for, remove=tuple(document.remove))
@@ -160,7 +161,14 @@ def _fetch_one(
     else:
         result = fetcher.get(target, etag=validators.etag, last_modified=validators.last_modified)
         if not isinstance(result, FetchFailure) and not result.not_modified:
-            result, kind, notes = _browser_fallback(document, target, result, fetcher, browser)
+            plain = _read(
+                document, store, result.body, result.content_type, target, result.fetched_at
+            )
+            result, kind, notes = _browser_fallback(
+                document, target, result, plain, fetcher, browser
+            )
+            if kind is FetcherKind.HTTP:
+                read = plain  # the plain fetch is what is stored: it was read once already
     if isinstance(result, FetchFailure):
         return _failed(document.id, store, state, result)
     state.urls[target] = UrlState(
@@ -185,6 +193,7 @@ def _fetch_one(
         final_url=result.final_url,
         http_status=result.status,
         headers=result.headers,
+        read=read,
     )
     if notes:
         outcome = replace(outcome, message=f"{outcome.message}; " + "; ".join(notes))
@@ -207,14 +216,14 @@ def _browser_fallback(
     document: Document,
     target: str,
     result: FetchResult,
+    plain: tuple[str, extract.Reading],
     fetcher: Fetcher,
     browser: BrowserFetcher | None,
 ) -> tuple[FetchResult | FetchFailure, FetcherKind, list[str]]:
     """When the plain fetch reads as a JavaScript shell, try once with the browser."""
-    media_type = extract.sniff(result.body, result.content_type, target)
+    media_type, reading = plain
     if media_type != "text/html":
         return result, FetcherKind.HTTP, []
-    reading = extract.read(result.body, media_type, select=document.select)
     reasons = " ".join(reading.health.reasons)
     has_scripts = b"<script" in result.body.lower()
     if not any(r in reasons for r in _NEEDS_SCRIPTS) or not has_scripts:
@@ -243,6 +252,26 @@ def _failed(doc_id: str, store: Store, state: FetchState, failure: FetchFailure)
     )
 
 
+def _read(
+    document: Document,
+    store: Store,
+    raw: bytes,
+    content_type: str | None,
+    url: str,
+    taken_at: datetime,
+) -> tuple[str, extract.Reading]:
+    """The media type and the extract stage's reading of fetched bytes (text and health)."""
+    media_type = extract.sniff(raw, content_type, url)
+    previous_good = store.latest_good(document.id, before=taken_at)
+    reading = extract.read(
+        raw,
+        media_type,
+        select=document.select,
+        previous_good_chars=len(previous_good.text()) if previous_good else None,
+    )
+    return media_type, reading
+
+
 def _store_content(
     document: Document,
     store: Store,
@@ -258,14 +287,10 @@ def _store_content(
     headers: dict[str, str] | None = None,
     imported_from: str | None = None,
     version_given: str | None = None,
+    read: tuple[str, extract.Reading] | None = None,
 ) -> FetchOutcome:
-    media_type = extract.sniff(raw, content_type, url or imported_from or "")
-    previous_good = store.latest_good(document.id, before=taken_at)
-    reading = extract.read(
-        raw,
-        media_type,
-        select=document.select,
-        previous_good_chars=len(previous_good.text()) if previous_good else None,
+    media_type, reading = read or _read(
+        document, store, raw, content_type, url or imported_from or "", taken_at
     )
     text, health = reading.text, reading.health
     expected = document.format
